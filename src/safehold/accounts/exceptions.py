@@ -1,0 +1,13 @@
+"""Domain errors of the accounts app; the web layer turns each into a clear message."""
+
+
+class AccountsError(Exception):
+    """Base class."""
+
+
+class HintRevealsPassword(AccountsError):  # noqa: N818  # a domain condition, not a crash
+    """The password hint contains the password or is too close to it."""
+
+
+class WrongPassword(AccountsError):  # noqa: N818  # a domain condition
+    """The current password given to confirm a change was not right."""

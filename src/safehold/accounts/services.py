@@ -1,0 +1,222 @@
+"""The accounts app's state changes. Views and commands call these; they write nothing else.
+
+Each change runs in one transaction. (The audit log, once it lands, records its
+event inside the same transaction.)
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from allauth.core import ratelimit
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from safehold.accounts.adapter import AccountAdapter, client_ip
+from safehold.accounts.exceptions import HintRevealsPassword, WrongPassword
+from safehold.accounts.geo import get_geolocator
+from safehold.accounts.models import SignedInSession, User
+from safehold.accounts.validators import hint_reveals_password
+
+logger = logging.getLogger(__name__)
+
+# How often a session's "last seen" is written: a write per request would be waste.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def _now() -> datetime:
+    """The time seam for tests."""
+    return timezone.now()
+
+
+# --- Profile ------------------------------------------------------------------------------
+
+
+def update_profile(user: User, *, name: str, mailing_address: str, phone: str, actor: User) -> User:
+    """Save the person's name, mailing address and phone (already validated, phone in E.164).
+
+    Permission: ``actor`` must be the person (staff edit through the admin).
+    """
+    if actor.pk != user.pk:
+        raise PermissionError("a person's profile is changed by that person")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.name = name
+        locked.mailing_address = mailing_address
+        locked.phone = phone
+        locked.save(update_fields=["name", "mailing_address", "phone"])
+    user.name, user.mailing_address, user.phone = name, mailing_address, phone
+    return user
+
+
+# --- Password hint ---------------------------------------------------------------------------
+
+
+def set_password_hint(user: User, *, hint: str, current_password: str, actor: User) -> None:
+    """Set (or, with an empty ``hint``, remove) the person's password hint.
+
+    Raises ``WrongPassword`` if ``current_password`` is not the account's password,
+    and ``HintRevealsPassword`` if the hint contains the password or is too close to it.
+    """
+    if actor.pk != user.pk:
+        raise PermissionError("a password hint is set by the account's owner")
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    hint = hint.strip()
+    if hint and hint_reveals_password(hint, current_password):
+        raise HintRevealsPassword()
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(password_hint=hint)
+    user.password_hint = hint
+
+
+def _find_account(identifier: str) -> User | None:
+    """The active account whose user name or verified e-mail is ``identifier``."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    users = get_user_model().objects.filter(is_active=True)
+    if "@" in identifier:
+        address = (
+            EmailAddress.objects.filter(email__iexact=identifier, verified=True)
+            .select_related("user")
+            .first()
+        )
+        return address.user if address and address.user.is_active else None  # type: ignore[return-value]  # our user model
+    return users.filter(username__iexact=identifier).first()  # type: ignore[return-value]  # our user model
+
+
+def send_password_hint(request: HttpRequest, identifier: str) -> bool:
+    """E-mail the account's password hint to its verified primary address.
+
+    ``identifier`` is a user name or e-mail address. Returns False only when the
+    caller's IP has asked too often (the page then says so); otherwise True,
+    whether or not anything was sent, so the answer never tells whether an account
+    exists. Nothing is sent when no account matches, the account has no hint, it
+    has no verified primary address, or that account has had its hint sent too
+    often recently.
+    """
+    if not ratelimit.consume(request, action="password_hint"):
+        return False
+    user = _find_account(identifier)
+    if user is None or not user.password_hint:
+        return True
+    if not ratelimit.consume(request, action="password_hint", key=f"user:{user.pk}"):
+        return True
+    primary = EmailAddress.objects.filter(user=user, primary=True, verified=True).first()
+    if primary is None:
+        return True
+    AccountAdapter(request).send_mail(
+        "accounts/email/password_hint",
+        primary.email,
+        {"user": user, "hint": user.password_hint},
+    )
+    logger.info("password hint sent request_id=%s", getattr(request, "request_id", "-"))
+    return True
+
+
+# --- Signed-in sessions -------------------------------------------------------------------------
+
+
+def _session_store() -> type[SessionBase]:
+    return import_string(settings.SESSION_ENGINE).SessionStore  # type: ignore[no-any-return]
+
+
+def _describe_client(request: HttpRequest) -> dict[str, object]:
+    from ua_parser import parse
+
+    parsed = parse(request.META.get("HTTP_USER_AGENT", "")[:512])
+    ua, os_, device = parsed.user_agent, parsed.os, parsed.device
+    browser = " ".join(part for part in (ua.family, ua.major) if part) if ua else ""
+    os_name = " ".join(part for part in (os_.family, os_.major) if part) if os_ else ""
+    device_name = device.family if device and device.family != "Other" else ""
+    ip = client_ip(request)
+    return {
+        "browser": browser[:100],
+        "os": os_name[:100],
+        "device": device_name[:100],
+        "ip_address": ip,
+        "place": get_geolocator().locate(ip)[:100] if ip else "",
+    }
+
+
+def record_session(request: HttpRequest, user: User) -> SignedInSession | None:
+    """Create or refresh the row describing this browser's session for ``user``."""
+    session_key = request.session.session_key
+    if not session_key:
+        request.session.save()
+        session_key = request.session.session_key
+    if not session_key:
+        return None
+    now = _now()
+    details = _describe_client(request)
+    with transaction.atomic():
+        row, _created = SignedInSession.objects.update_or_create(
+            session_key=session_key,
+            defaults={"user": user, "last_seen_at": now, **details},
+        )
+    return row
+
+
+def touch_session(request: HttpRequest) -> None:
+    """Note that the signed-in browser is active, at most once a minute."""
+    session_key = request.session.session_key
+    if not session_key:
+        return
+    row = SignedInSession.objects.filter(session_key=session_key).only("last_seen_at", "user_id").first()
+    if row is None or row.user_id != request.user.pk:
+        record_session(request, request.user)  # type: ignore[arg-type]  # authenticated here
+        return
+    if _now() - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+        details = _describe_client(request)
+        SignedInSession.objects.filter(pk=row.pk).update(last_seen_at=_now(), **details)
+
+
+def forget_session(session_key: str | None) -> None:
+    """Drop the row of a session that has ended (sign-out)."""
+    if session_key:
+        SignedInSession.objects.filter(session_key=session_key).delete()
+
+
+def list_sessions(user: User) -> list[SignedInSession]:
+    """The person's live sessions, newest activity first; rows of expired sessions are pruned."""
+    store = _session_store()
+    rows = list(SignedInSession.objects.filter(user=user))
+    live, dead = [], []
+    for row in rows:
+        (live if store().exists(row.session_key) else dead).append(row)
+    if dead:
+        SignedInSession.objects.filter(pk__in=[row.pk for row in dead]).delete()
+    return live
+
+
+def sign_out_sessions(
+    user: User, *, current_session_key: str | None, session_id: int | None = None, actor: User
+) -> int:
+    """Sign out one of the person's other sessions (``session_id``), or all others.
+
+    The current session is never signed out here (that is the ordinary sign-out).
+    A ``session_id`` that is not one of ``user``'s other sessions signs out nothing.
+    Returns the number of sessions signed out.
+    """
+    if actor.pk != user.pk:
+        raise PermissionError("sessions are signed out by the account's owner")
+    query = SignedInSession.objects.filter(user=user)
+    if current_session_key:
+        query = query.exclude(session_key=current_session_key)
+    if session_id is not None:
+        query = query.filter(pk=session_id)
+    store = _session_store()
+    with transaction.atomic():
+        rows = list(query.select_for_update())
+        for row in rows:
+            store(session_key=row.session_key).delete()
+        SignedInSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)

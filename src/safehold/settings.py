@@ -1,0 +1,297 @@
+"""Django settings for Safehold.
+
+Every setting an operator may change comes from a ``SAFEHOLD_*`` environment
+variable (docs/configuration.md lists them all); every default is the secure one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from safehold import conf
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = conf.data_dir()
+
+SECRET_KEY = conf.read_secret_key(DATA_DIR)
+DEBUG = conf.env_bool("SAFEHOLD_DEBUG", False)
+
+# The site's operator: the name on every page and in every message.
+SAFEHOLD_OPERATOR_NAME = conf.env_str("SAFEHOLD_OPERATOR_NAME", "SMM")
+SAFEHOLD_CONTACT_EMAIL = conf.env_str("SAFEHOLD_CONTACT_EMAIL", "privacy@localhost")
+# Phone numbers without a leading + are read as numbers of this region (ISO 3166
+# alpha-2); empty means a number must be written in international form.
+SAFEHOLD_PHONE_REGION = conf.env_str("SAFEHOLD_PHONE_REGION", "").upper() or None
+
+# --- HTTP -----------------------------------------------------------------------
+ALLOWED_HOSTS = conf.env_list("SAFEHOLD_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = conf.env_list("SAFEHOLD_CSRF_TRUSTED_ORIGINS", [])
+SAFEHOLD_HTTPS = conf.env_bool("SAFEHOLD_HTTPS", False)
+SAFEHOLD_TRUSTED_PROXY_COUNT = conf.env_int("SAFEHOLD_TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = conf.env_int("SAFEHOLD_SESSION_AGE", 14 * 24 * 3600, minimum=300)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+if SAFEHOLD_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = conf.env_int("SAFEHOLD_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = conf.env_bool("SAFEHOLD_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = conf.env_bool("SAFEHOLD_HSTS_PRELOAD", False)
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+if SAFEHOLD_TRUSTED_PROXY_COUNT:
+    # Only behind a proxy the operator runs may X-Forwarded-* be believed.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = False
+
+# A request body over this size is refused with 400 before any form sees it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = conf.env_int(
+    "SAFEHOLD_MAX_REQUEST_BYTES", 1024 * 1024, minimum=16 * 1024
+)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# Content-Security-Policy: everything from this host, no inline script, nothing
+# from any other host (the statement promises data stays on the operator's server).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # the TOTP QR code is an SVG data: URI
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# --- Applications -----------------------------------------------------------------
+INSTALLED_APPS = [
+    # Our apps first: their templates override allauth's and the admin's.
+    "safehold.core",
+    "safehold.accounts",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "csp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "safehold.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "safehold.accounts.middleware.SignedInSessionMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "safehold.core.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "safehold.urls"
+WSGI_APPLICATION = "safehold.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "safehold.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Data ---------------------------------------------------------------------------
+_database_url = conf.env_str("SAFEHOLD_DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "safehold.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers and one writer work at once; synchronous=FULL
+                # makes a commit durable before it is acknowledged.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                ),
+                # Take the write lock at BEGIN, so concurrent writers wait for it
+                # (timeout) instead of failing on a lock upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SAFEHOLD_REDIS_URL = conf.env_str("SAFEHOLD_REDIS_URL")
+if SAFEHOLD_REDIS_URL:
+    # Shared by every app server: sign-in rate limits hold across all of them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": SAFEHOLD_REDIS_URL,
+            "KEY_PREFIX": "safehold",
+        }
+    }
+else:
+    # A file cache in the data directory is shared by all the workers of one
+    # machine, which is what the embedded default runs.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+
+# --- Accounts -------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# argon2id first (Django's defaults, m=100 MiB, t=2, p=8, are above OWASP's
+# minimum of m=19 MiB, t=2, p=1); the others only verify old hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "safehold.accounts.validators.MaximumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "safehold.accounts.validators.PasswordHintValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "account_centre"
+LOGOUT_REDIRECT_URL = "home"
+
+ACCOUNT_ADAPTER = "safehold.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SAFEHOLD_OPERATOR_NAME}] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SAFEHOLD_HTTPS else "http"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Brute force is slowed per IP and per account (allauth's "key" is the login).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    # Ours: "E-mail me my password hint" (key: the account, when one matches).
+    "password_hint": "10/h/ip,3/h/key",
+    # Ours: signing other sessions out.
+    "revoke_sessions": "30/m/user",
+}
+ALLAUTH_TRUSTED_PROXY_COUNT = SAFEHOLD_TRUSTED_PROXY_COUNT
+
+MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = SAFEHOLD_OPERATOR_NAME
+MFA_RECOVERY_CODE_COUNT = 10
+# Browsers allow WebAuthn on http://localhost; allauth needs telling so when the
+# site is not served over HTTPS.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not SAFEHOLD_HTTPS
+
+# --- Mail -----------------------------------------------------------------------------
+SAFEHOLD_SMTP_HOST = conf.env_str("SAFEHOLD_SMTP_HOST")
+DEFAULT_FROM_EMAIL = conf.env_str("SAFEHOLD_FROM_EMAIL", f"{SAFEHOLD_OPERATOR_NAME} <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if SAFEHOLD_SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SAFEHOLD_SMTP_HOST
+    EMAIL_PORT = conf.env_int("SAFEHOLD_SMTP_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = conf.env_str("SAFEHOLD_SMTP_USER")
+    EMAIL_HOST_PASSWORD = conf.env_str("SAFEHOLD_SMTP_PASSWORD")
+    EMAIL_USE_TLS = conf.env_bool("SAFEHOLD_SMTP_STARTTLS", True)
+    EMAIL_USE_SSL = conf.env_bool("SAFEHOLD_SMTP_SSL", False)
+    EMAIL_TIMEOUT = 15
+else:
+    # Development: each message is a file in the data directory.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / conf.MAIL_DIR)
+
+# --- Languages --------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# --- Static files ------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Logs -----------------------------------------------------------------------------------
+# Log lines carry request ids and event names, never personal data.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": conf.env_str("SAFEHOLD_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django logs a 4xx with the request path, which can hold personal data
+        # in a query string; Safehold's own access log is the audit log.
+        "django.request": {"level": "ERROR"},
+        "django.security.DisallowedHost": {"level": "ERROR"},
+    },
+}
+
+CSRF_FAILURE_VIEW = "safehold.core.views.csrf_failure"
