@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _fail(f"cannot start: {_describe(exc)}", 2)
 
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line, get_commands
+
+    if command not in get_commands() and not command.startswith("-") and command not in _NO_BOOTSTRAP:
+        _fail(f"unknown command {command!r}: `safehold help` lists the commands")
 
     try:
         execute_from_command_line(argv)

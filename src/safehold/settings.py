@@ -228,8 +228,9 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
-    # Ours: "E-mail me my password hint" (key: the account, when one matches).
-    "password_hint": "10/h/ip,3/h/key",
+    # Ours: "E-mail me my password hint", per IP and per account.
+    "password_hint": "10/h/ip",
+    "password_hint_account": "3/h/key",
     # Ours: signing other sessions out.
     "revoke_sessions": "30/m/user",
 }

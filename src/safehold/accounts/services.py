@@ -108,7 +108,7 @@ def send_password_hint(request: HttpRequest, identifier: str) -> bool:
     user = _find_account(identifier)
     if user is None or not user.password_hint:
         return True
-    if not ratelimit.consume(request, action="password_hint", key=f"user:{user.pk}"):
+    if not ratelimit.consume(request, action="password_hint_account", key=f"user:{user.pk}"):
         return True
     primary = EmailAddress.objects.filter(user=user, primary=True, verified=True).first()
     if primary is None:
