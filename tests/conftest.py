@@ -25,10 +25,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
+def _clear_cache() -> None:
     """Rate-limit counters live in the cache: every test starts with none."""
     cache.clear()
-    yield
 
 
 def skip_or_fail(reason: str) -> None:
@@ -45,7 +44,9 @@ def redis_url() -> str:
     if not url and IN_CI:
         url = "redis://127.0.0.1:6379/15"
     if not url:
-        pytest.skip("Redis tests need SAFEHOLD_TEST_REDIS_URL (for example redis://127.0.0.1:6379/15)")
+        pytest.skip(
+            "Redis tests need SAFEHOLD_TEST_REDIS_URL (for example redis://127.0.0.1:6379/15)"
+        )
     import redis
 
     try:
@@ -85,7 +86,7 @@ def smtp_sink(settings) -> Iterator[SmtpSink]:  # type: ignore[no-untyped-def]
     sink = SmtpSink(host="127.0.0.1", port=0)
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802  # aiosmtpd's hook name
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # aiosmtpd's hook name
             with sink._lock:
                 sink.messages.append(message_from_bytes(envelope.content))
             return "250 OK"
@@ -120,7 +121,9 @@ def make_user(db):  # type: ignore[no-untyped-def]
 
     from safehold.accounts.models import User
 
-    def make(username: str = "alice", email: str | None = None, password: str = TEST_PASSWORD, **extra):  # type: ignore[no-untyped-def]
+    def make(
+        username: str = "alice", email: str | None = None, password: str = TEST_PASSWORD, **extra
+    ):  # type: ignore[no-untyped-def]
         email = email or f"{username}@example.test"
         user = User.objects.create_user(username=username, email=email, password=password, **extra)
         EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)

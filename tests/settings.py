@@ -12,7 +12,12 @@ import dj_database_url
 
 _DATA_DIR = tempfile.mkdtemp(prefix="safehold-test-")
 os.environ["SAFEHOLD_DATA_DIR"] = _DATA_DIR
-for _name in ("SAFEHOLD_DATABASE_URL", "SAFEHOLD_REDIS_URL", "SAFEHOLD_SMTP_HOST", "SAFEHOLD_HTTPS"):
+for _name in (
+    "SAFEHOLD_DATABASE_URL",
+    "SAFEHOLD_REDIS_URL",
+    "SAFEHOLD_SMTP_HOST",
+    "SAFEHOLD_HTTPS",
+):
     os.environ.pop(_name, None)
 
 from safehold.conf import ensure_data_dir  # noqa: E402  # after the environment is set

@@ -61,7 +61,11 @@ def main(argv: list[str] | None = None) -> None:
 
     from django.core.management import execute_from_command_line, get_commands
 
-    if command not in get_commands() and not command.startswith("-") and command not in _NO_BOOTSTRAP:
+    if (
+        command not in get_commands()
+        and not command.startswith("-")
+        and command not in _NO_BOOTSTRAP
+    ):
         _fail(f"unknown command {command!r}: `safehold help` lists the commands")
 
     try:

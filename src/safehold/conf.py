@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-SECRET_KEY_FILE = "secret.key"
+SECRET_KEY_FILE = "secret.key"  # noqa: S105  # a file name, not a secret
 MASTER_KEY_FILE = "master.key"
 MAIL_DIR = "mail"
 

@@ -7,6 +7,7 @@ variable (docs/configuration.md lists them all); every default is the secure one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -146,7 +147,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "safehold.sqlite3",
+            "NAME": str(DATA_DIR / "safehold.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers and one writer work at once; synchronous=FULL
                 # makes a commit durable before it is acknowledged.
@@ -163,6 +164,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SAFEHOLD_REDIS_URL = conf.env_str("SAFEHOLD_REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if SAFEHOLD_REDIS_URL:
     # Shared by every app server: sign-in rate limits hold across all of them.
     CACHES = {
@@ -247,7 +249,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not SAFEHOLD_HTTPS
 
 # --- Mail -----------------------------------------------------------------------------
 SAFEHOLD_SMTP_HOST = conf.env_str("SAFEHOLD_SMTP_HOST")
-DEFAULT_FROM_EMAIL = conf.env_str("SAFEHOLD_FROM_EMAIL", f"{SAFEHOLD_OPERATOR_NAME} <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = conf.env_str(
+    "SAFEHOLD_FROM_EMAIL", f"{SAFEHOLD_OPERATOR_NAME} <no-reply@localhost>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if SAFEHOLD_SMTP_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

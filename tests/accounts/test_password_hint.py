@@ -14,11 +14,11 @@ HINT = "the shape of the bay where we met"
 @pytest.mark.parametrize(
     "hint",
     [
-        "a-Long-and-unusual-passphrase-93",          # the password itself
+        "a-Long-and-unusual-passphrase-93",  # the password itself
         "it is A-LONG-AND-UNUSUAL-PASSPHRASE-93!!",  # inside, other case
-        "39-esarhpssap-lausunu-dna-gnol-a",          # backwards
-        "a long and unusual passphrase",             # most of it
-        "@-L0ng-@nd-unu5u@l-p@55phr@5e",             # look-alike characters
+        "39-esarhpssap-lausunu-dna-gnol-a",  # backwards
+        "a long and unusual passphrase",  # most of it
+        "@-L0ng-@nd-unu5u@l-p@55phr@5e",  # look-alike characters
     ],
 )
 def test_hints_that_give_the_password_away_are_detected(hint: str) -> None:
@@ -34,7 +34,9 @@ def _set_hint(client: Client, hint: str, password: str = TEST_PASSWORD):  # type
     return client.post("/account/password-hint/", {"hint": hint, "current_password": password})
 
 
-def test_set_hint_is_stored_and_never_shown_on_any_page(alice_client: Client, alice: User, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_set_hint_is_stored_and_never_shown_on_any_page(
+    alice_client: Client, alice: User, make_user
+) -> None:  # type: ignore[no-untyped-def]
     assert _set_hint(alice_client, HINT).status_code == 302
     alice.refresh_from_db()
     assert alice.password_hint == HINT
@@ -65,11 +67,17 @@ def test_hint_needs_the_current_password(alice_client: Client, alice: User) -> N
     assert alice.password_hint == ""
 
 
-def test_new_password_that_the_hint_gives_away_is_refused(alice_client: Client, alice: User) -> None:
+def test_new_password_that_the_hint_gives_away_is_refused(
+    alice_client: Client, alice: User
+) -> None:
     _set_hint(alice_client, "Autumn rain over Kowloon")
     response = alice_client.post(
         "/accounts/password/change/",
-        {"oldpassword": TEST_PASSWORD, "password1": "AutumnRainOverKowloon", "password2": "AutumnRainOverKowloon"},
+        {
+            "oldpassword": TEST_PASSWORD,
+            "password1": "AutumnRainOverKowloon",
+            "password2": "AutumnRainOverKowloon",
+        },
     )
     assert response.status_code == 200
     assert "hint gives this password away" in str(response.context["form"].errors)
@@ -77,9 +85,13 @@ def test_new_password_that_the_hint_gives_away_is_refused(alice_client: Client, 
     assert alice.check_password(TEST_PASSWORD)
 
 
-def test_hint_is_mailed_to_the_verified_primary_address_only(client: Client, make_user, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_hint_is_mailed_to_the_verified_primary_address_only(
+    client: Client, make_user, smtp_sink
+) -> None:  # type: ignore[no-untyped-def]
     alice = make_user("alice", password_hint=HINT)
-    EmailAddress.objects.create(user=alice, email="alice-other@example.test", verified=False, primary=False)
+    EmailAddress.objects.create(
+        user=alice, email="alice-other@example.test", verified=False, primary=False
+    )
     response = client.post("/account/password-hint/send/", {"login": "alice-other@example.test"})
     assert response.status_code == 302  # unverified address: same answer, nothing sent
     assert smtp_sink.messages == []
@@ -90,7 +102,9 @@ def test_hint_is_mailed_to_the_verified_primary_address_only(client: Client, mak
     assert HINT in smtp_sink.body(message)
 
 
-def test_same_answer_whether_or_not_the_account_exists(client: Client, make_user, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_same_answer_whether_or_not_the_account_exists(
+    client: Client, make_user, smtp_sink
+) -> None:  # type: ignore[no-untyped-def]
     make_user("alice", password_hint=HINT)
     make_user("bob")  # no hint
     answers = set()
@@ -103,13 +117,17 @@ def test_same_answer_whether_or_not_the_account_exists(client: Client, make_user
 
 @pytest.mark.django_db
 def test_no_hint_is_sent_to_an_unverified_primary(client: Client, smtp_sink) -> None:  # type: ignore[no-untyped-def]
-    user = User.objects.create_user("frank", "frank@example.test", TEST_PASSWORD, password_hint=HINT)
+    user = User.objects.create_user(
+        "frank", "frank@example.test", TEST_PASSWORD, password_hint=HINT
+    )
     EmailAddress.objects.create(user=user, email="frank@example.test", verified=False, primary=True)
     client.post("/account/password-hint/send/", {"login": "frank"})
     assert smtp_sink.messages == []
 
 
-def test_hint_mail_is_rate_limited_per_account_and_per_ip(client: Client, make_user, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_hint_mail_is_rate_limited_per_account_and_per_ip(
+    client: Client, make_user, smtp_sink
+) -> None:  # type: ignore[no-untyped-def]
     make_user("alice", password_hint=HINT)
     for _ in range(5):
         assert client.post("/account/password-hint/send/", {"login": "alice"}).status_code == 302

@@ -47,4 +47,6 @@ def test_weak_passwords_are_refused(password: str, code: str) -> None:
 
 def test_long_passwords_up_to_1024_are_accepted() -> None:
     validate_password("Wq7-" + "k" * 60, User(username="erin"))  # 64
-    validate_password("a Very long but memorable sentence about 9 ducks! " * 20, User(username="erin"))
+    validate_password(
+        "a Very long but memorable sentence about 9 ducks! " * 20, User(username="erin")
+    )

@@ -10,7 +10,11 @@ from safehold.accounts.models import User
 def test_profile_is_saved_and_phone_stored_in_e164(alice_client: Client, alice: User) -> None:
     response = alice_client.post(
         "/account/profile/",
-        {"name": "  Alice   Wong ", "mailing_address": "1 Harbour Road\n\n  Wan Chai ", "phone": "+86 138 0013 8000"},
+        {
+            "name": "  Alice   Wong ",
+            "mailing_address": "1 Harbour Road\n\n  Wan Chai ",
+            "phone": "+86 138 0013 8000",
+        },
     )
     assert response.status_code == 302
     alice.refresh_from_db()
@@ -32,8 +36,13 @@ def test_profile_is_saved_and_phone_stored_in_e164(alice_client: Client, alice: 
         ({"mailing_address": "a" * 501}, "mailing_address"),
     ],
 )
-def test_bad_profile_input_is_refused_and_nothing_changes(alice_client: Client, alice: User, data, field) -> None:  # type: ignore[no-untyped-def]
-    alice_client.post("/account/profile/", {"name": "Alice", "mailing_address": "Here", "phone": "+44 20 7946 0958"})
+def test_bad_profile_input_is_refused_and_nothing_changes(
+    alice_client: Client, alice: User, data, field
+) -> None:  # type: ignore[no-untyped-def]
+    alice_client.post(
+        "/account/profile/",
+        {"name": "Alice", "mailing_address": "Here", "phone": "+44 20 7946 0958"},
+    )
     post = {"name": "Changed", "mailing_address": "Elsewhere", "phone": ""}
     post.update(data)
     response = alice_client.post("/account/profile/", post)

@@ -7,8 +7,10 @@ from safehold.accounts.models import SignedInSession, User
 from tests.conftest import TEST_PASSWORD
 
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-SAFARI_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-                 "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 
 
 def _sign_in(username: str, ua: str, ip: str) -> Client:
@@ -35,7 +37,9 @@ def test_sessions_list_browser_os_place_and_sign_out_another(alice: User) -> Non
     assert response.status_code == 302
     assert phone.get("/account/").status_code == 302  # the phone is signed out
     assert laptop.get("/account/").status_code == 200  # this browser is not
-    assert list(SignedInSession.objects.filter(user=alice).values_list("browser", flat=True)) == ["Firefox 128"]
+    assert list(SignedInSession.objects.filter(user=alice).values_list("browser", flat=True)) == [
+        "Firefox 128"
+    ]
 
 
 @pytest.mark.django_db
@@ -72,8 +76,14 @@ def test_signing_out_removes_the_row(alice: User) -> None:
 def test_password_change_signs_out_every_other_browser(alice: User) -> None:
     here = _sign_in("alice", FIREFOX_LINUX, "10.0.0.1")
     there = _sign_in("alice", SAFARI_IPHONE, "10.0.0.2")
-    response = here.post("/accounts/password/change/", {
-        "oldpassword": TEST_PASSWORD, "password1": "Brand-new-secret-phrase-5", "password2": "Brand-new-secret-phrase-5"})
+    response = here.post(
+        "/accounts/password/change/",
+        {
+            "oldpassword": TEST_PASSWORD,
+            "password1": "Brand-new-secret-phrase-5",
+            "password2": "Brand-new-secret-phrase-5",
+        },
+    )
     assert response.status_code == 302
     assert here.get("/account/").status_code == 200
     assert there.get("/account/").status_code == 302

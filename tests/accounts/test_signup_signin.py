@@ -15,13 +15,19 @@ pytestmark = pytest.mark.django_db
 
 
 def _signup(client: Client, **overrides: str):  # type: ignore[no-untyped-def]
-    data = {"username": "carol", "email": "carol@example.test", "password1": TEST_PASSWORD,
-            "password2": TEST_PASSWORD}
+    data = {
+        "username": "carol",
+        "email": "carol@example.test",
+        "password1": TEST_PASSWORD,
+        "password2": TEST_PASSWORD,
+    }
     data.update(overrides)
     return client.post("/accounts/signup/", data)
 
 
-def test_sign_up_verify_by_mailed_link_then_sign_in_by_name_and_by_email(client: Client, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_sign_up_verify_by_mailed_link_then_sign_in_by_name_and_by_email(
+    client: Client, smtp_sink
+) -> None:  # type: ignore[no-untyped-def]
     response = _signup(client)
     assert response.status_code == 302
     user = User.objects.get(username="carol")
@@ -40,10 +46,15 @@ def test_sign_up_verify_by_mailed_link_then_sign_in_by_name_and_by_email(client:
     assert EmailAddress.objects.get(user=user).verified
 
     client.logout()
-    assert client.post("/accounts/login/", {"login": "carol", "password": TEST_PASSWORD}).status_code == 302
+    assert (
+        client.post("/accounts/login/", {"login": "carol", "password": TEST_PASSWORD}).status_code
+        == 302
+    )
     assert client.get("/account/").status_code == 200
     client.logout()
-    response = client.post("/accounts/login/", {"login": "CAROL@example.test", "password": TEST_PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"login": "CAROL@example.test", "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get("/account/").context["user"] == user
 
@@ -67,7 +78,9 @@ def test_unverified_account_cannot_get_in(client: Client, smtp_sink) -> None:  #
         ({"password2": "something-else-entirely"}, "password2", "same password"),
     ],
 )
-def test_bad_sign_up_input_gets_a_clear_message_and_saves_nothing(client: Client, overrides, field, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_sign_up_input_gets_a_clear_message_and_saves_nothing(
+    client: Client, overrides, field, message
+) -> None:  # type: ignore[no-untyped-def]
     response = _signup(client, **overrides)
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors.get(field, []))

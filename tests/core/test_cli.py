@@ -91,28 +91,69 @@ def test_createadmin_then_the_admin_can_sign_in(tmp_path: Path) -> None:
     env = _env(data_dir, SAFEHOLD_ADMIN_PASSWORD="Quiet-harbour-lantern-7")
     subprocess.run([*SAFEHOLD, "init"], env=env, check=True, capture_output=True)
     done = subprocess.run(
-        [*SAFEHOLD, "createadmin", "--username", "root", "--email", "root@example.test", "--no-input"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            *SAFEHOLD,
+            "createadmin",
+            "--username",
+            "root",
+            "--email",
+            "root@example.test",
+            "--no-input",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     again = subprocess.run(
-        [*SAFEHOLD, "createadmin", "--username", "root", "--email", "r2@example.test", "--no-input"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            *SAFEHOLD,
+            "createadmin",
+            "--username",
+            "root",
+            "--email",
+            "r2@example.test",
+            "--no-input",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert again.returncode != 0
     assert again.stderr.strip().count("\n") == 0
     assert "taken" in again.stderr
     weak = subprocess.run(
-        [*SAFEHOLD, "createadmin", "--username", "bob", "--email", "bob@example.test", "--no-input"],
-        env=_env(data_dir, SAFEHOLD_ADMIN_PASSWORD="password"), capture_output=True, text=True, check=False,
+        [
+            *SAFEHOLD,
+            "createadmin",
+            "--username",
+            "bob",
+            "--email",
+            "bob@example.test",
+            "--no-input",
+        ],
+        env=_env(data_dir, SAFEHOLD_ADMIN_PASSWORD="password"),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert weak.returncode != 0
     assert "too short" in weak.stderr or "too common" in weak.stderr
     check = subprocess.run(
-        [*SAFEHOLD, "shell", "-c",
-         "from safehold.accounts.models import User;u=User.objects.get(username='root');"
-         "print(u.is_superuser, u.check_password('Quiet-harbour-lantern-7'), u.emailaddress_set.get().verified)"],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            *SAFEHOLD,
+            "shell",
+            "-c",
+            "from safehold.accounts.models import User;u=User.objects.get(username='root');"
+            "print(u.is_superuser, u.check_password('Quiet-harbour-lantern-7'),"
+            " u.emailaddress_set.get().verified)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert check.stdout.strip().splitlines()[-1].split() == ["True", "True", "True"]
 
@@ -123,13 +164,21 @@ def test_createadmin_then_the_admin_can_sign_in(tmp_path: Path) -> None:
         (["nosuchcommand"], {}, "unknown command"),
         (["serve", "--port", "70000"], {}, "--port must be between 1 and 65535"),
         (["check"], {"SAFEHOLD_DEBUG": "maybe"}, "SAFEHOLD_DEBUG must be true or false"),
-        (["migrate"], {"SAFEHOLD_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "OperationalError"),
+        (
+            ["migrate"],
+            {"SAFEHOLD_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+            "OperationalError",
+        ),
     ],
 )
 def test_errors_are_one_line_and_a_nonzero_exit(tmp_path: Path, args, env_extra, expect) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
-        [*SAFEHOLD, *args], env=_env(tmp_path / "d", **env_extra),
-        capture_output=True, text=True, check=False, timeout=120,
+        [*SAFEHOLD, *args],
+        env=_env(tmp_path / "d", **env_extra),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
@@ -141,7 +190,10 @@ def test_errors_are_one_line_and_a_nonzero_exit(tmp_path: Path, args, env_extra,
 def test_check_deploy_in_production_mode_leaves_only_https_warnings(tmp_path: Path) -> None:
     done = subprocess.run(
         [*SAFEHOLD, "check", "--deploy", "--fail-level", "WARNING"],
-        env=_env(tmp_path / "d"), capture_output=True, text=True, check=False,
+        env=_env(tmp_path / "d"),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     codes = set(re.findall(r"security\.(W\d{3})", done.stderr))
     # Plain-HTTP localhost cannot have HSTS (W004), an HTTPS redirect (W008) or
@@ -153,6 +205,8 @@ def test_check_deploy_in_production_mode_leaves_only_https_warnings(tmp_path: Pa
     https = subprocess.run(
         [*SAFEHOLD, "check", "--deploy", "--fail-level", "WARNING"],
         env=_env(tmp_path / "d", SAFEHOLD_HTTPS="true", SAFEHOLD_HSTS_PRELOAD="true"),
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert https.returncode == 0, https.stderr

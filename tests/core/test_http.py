@@ -7,11 +7,23 @@ import re
 import pytest
 from django.test import Client
 
-PUBLIC_PAGES = ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/",
-                "/account/password-hint/send/"]
-ACCOUNT_PAGES = ["/account/", "/account/profile/", "/account/password-hint/", "/account/sessions/",
-                 "/accounts/email/", "/accounts/password/change/", "/accounts/2fa/",
-                 "/accounts/2fa/totp/activate/"]
+PUBLIC_PAGES = [
+    "/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/account/password-hint/send/",
+]
+ACCOUNT_PAGES = [
+    "/account/",
+    "/account/profile/",
+    "/account/password-hint/",
+    "/account/sessions/",
+    "/accounts/email/",
+    "/accounts/password/change/",
+    "/accounts/2fa/",
+    "/accounts/2fa/totp/activate/",
+]
 # Anything fetched by a page: src=, href= of stylesheets, srcset, form actions, url().
 _FETCHED = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']([^"']+)["']|url\(([^)]+)\)""", re.I)
 
@@ -31,7 +43,9 @@ def _external_references(html: str) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_pages_have_strict_headers_and_load_nothing_from_elsewhere(client: Client, path: str) -> None:
+def test_public_pages_have_strict_headers_and_load_nothing_from_elsewhere(
+    client: Client, path: str
+) -> None:
     response = client.get(path)
     assert response.status_code == 200
     csp = response["Content-Security-Policy"]
@@ -50,7 +64,9 @@ def test_public_pages_have_strict_headers_and_load_nothing_from_elsewhere(client
 
 
 def test_the_external_reference_detector_catches_a_cdn() -> None:
-    html = '<link rel="stylesheet" href="https://cdn.example.com/x.css"><img src="//evil.test/p.gif">'
+    html = (
+        '<link rel="stylesheet" href="https://cdn.example.com/x.css"><img src="//evil.test/p.gif">'
+    )
     assert len(_external_references(html)) == 2
 
 
@@ -102,7 +118,11 @@ def test_a_post_without_csrf_token_is_refused_with_a_clear_page() -> None:
 
 @pytest.mark.django_db
 def test_malformed_form_post_gets_a_form_error_not_a_crash(client: Client) -> None:
-    response = client.post("/accounts/login/", data=b"\xff\xfe%%%&&&=", content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        "/accounts/login/",
+        data=b"\xff\xfe%%%&&&=",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code in (200, 400)
     assert b"Traceback" not in response.content
 

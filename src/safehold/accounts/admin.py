@@ -26,7 +26,16 @@ class UserAdmin(DjangoUserAdmin):
 class SignedInSessionAdmin(admin.ModelAdmin):
     list_display = ("user", "browser", "os", "place", "last_seen_at")
     exclude = ("session_key",)
-    readonly_fields = ("user", "browser", "os", "device", "ip_address", "place", "created_at", "last_seen_at")
+    readonly_fields = (
+        "user",
+        "browser",
+        "os",
+        "device",
+        "ip_address",
+        "place",
+        "created_at",
+        "last_seen_at",
+    )
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

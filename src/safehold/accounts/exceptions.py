@@ -5,9 +5,9 @@ class AccountsError(Exception):
     """Base class."""
 
 
-class HintRevealsPassword(AccountsError):  # noqa: N818  # a domain condition, not a crash
+class HintRevealsPassword(AccountsError):  # a domain condition, not a crash
     """The password hint contains the password or is too close to it."""
 
 
-class WrongPassword(AccountsError):  # noqa: N818  # a domain condition
+class WrongPassword(AccountsError):  # a domain condition
     """The current password given to confirm a change was not right."""

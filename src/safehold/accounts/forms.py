@@ -23,7 +23,9 @@ def normalise_phone(raw: str, region: str | None) -> str:
                 _("Enter the number in international form, starting with + and the country code."),
                 code="phone_needs_country",
             ) from None
-        raise forms.ValidationError(_("Enter a valid phone number."), code="phone_invalid") from None
+        raise forms.ValidationError(
+            _("Enter a valid phone number."), code="phone_invalid"
+        ) from None
     if not phonenumbers.is_valid_number(number):
         raise forms.ValidationError(_("Enter a valid phone number."), code="phone_invalid")
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
@@ -34,14 +36,22 @@ def display_phone(e164: str) -> str:
     if not e164:
         return ""
     try:
-        return str(phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+        return str(
+            phonenumbers.format_number(
+                phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+        )
     except phonenumbers.NumberParseException:
         return e164
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=NAME_MAX, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=NAME_MAX,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     mailing_address = forms.CharField(
         label=_("Mailing address"),
         max_length=ADDRESS_MAX,

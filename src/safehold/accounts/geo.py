@@ -45,4 +45,4 @@ class LocalCountryLocator:
 @functools.cache
 def get_geolocator() -> GeoLocator:
     path = getattr(settings, "SAFEHOLD_GEOLOCATOR", "safehold.accounts.geo.LocalCountryLocator")
-    return import_string(path)()  # type: ignore[no-any-return]  # a configured class
+    return import_string(path)()  # a configured class

@@ -89,8 +89,8 @@ def _find_account(identifier: str) -> User | None:
             .select_related("user")
             .first()
         )
-        return address.user if address and address.user.is_active else None  # type: ignore[return-value]  # our user model
-    return users.filter(username__iexact=identifier).first()  # type: ignore[return-value]  # our user model
+        return address.user if address and address.user.is_active else None
+    return users.filter(username__iexact=identifier).first()
 
 
 def send_password_hint(request: HttpRequest, identifier: str) -> bool:
@@ -126,7 +126,7 @@ def send_password_hint(request: HttpRequest, identifier: str) -> bool:
 
 
 def _session_store() -> type[SessionBase]:
-    return import_string(settings.SESSION_ENGINE).SessionStore  # type: ignore[no-any-return]
+    return import_string(settings.SESSION_ENGINE).SessionStore
 
 
 def _describe_client(request: HttpRequest) -> dict[str, object]:
@@ -170,7 +170,11 @@ def touch_session(request: HttpRequest) -> None:
     session_key = request.session.session_key
     if not session_key:
         return
-    row = SignedInSession.objects.filter(session_key=session_key).only("last_seen_at", "user_id").first()
+    row = (
+        SignedInSession.objects.filter(session_key=session_key)
+        .only("last_seen_at", "user_id")
+        .first()
+    )
     if row is None or row.user_id != request.user.pk:
         record_session(request, request.user)  # type: ignore[arg-type]  # authenticated here
         return
@@ -189,7 +193,8 @@ def list_sessions(user: User) -> list[SignedInSession]:
     """The person's live sessions, newest activity first; rows of expired sessions are pruned."""
     store = _session_store()
     rows = list(SignedInSession.objects.filter(user=user))
-    live, dead = [], []
+    live: list[SignedInSession] = []
+    dead: list[SignedInSession] = []
     for row in rows:
         (live if store().exists(row.session_key) else dead).append(row)
     if dead:

@@ -12,7 +12,9 @@ from django.utils.translation import ngettext
 
 # Common look-alike substitutions, undone before comparing hint and password, so
 # that "P@ssw0rd" in a hint counts as "password".
-_LEET = str.maketrans({"0": "o", "1": "l", "!": "i", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s", "7": "t"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "l", "!": "i", "3": "e", "4": "a", "@": "a", "5": "s", "$": "s", "7": "t"}
+)
 # A hint sharing a run of this share of the password's characters gives it away.
 _SHARED_RUN_SHARE = 0.5
 _MIN_SHARED_RUN = 4

@@ -85,8 +85,10 @@ def password_hint(request: HttpRequest) -> HttpResponse:
         except HintRevealsPassword:
             form.add_error(
                 "hint",
-                _("This hint gives your password away: it contains it or is too close to it. "
-                  "Write something only you would understand."),
+                _(
+                    "This hint gives your password away: it contains it or is too close to it. "
+                    "Write something only you would understand."
+                ),
             )
         else:
             if user.password_hint:
@@ -103,12 +105,19 @@ def password_hint(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def request_password_hint(request: HttpRequest) -> HttpResponse:
-    """Public: "E-mail me my password hint". The answer is the same whether or not an account exists."""
+    """Public: "E-mail me my password hint".
+
+    The answer is the same whether or not an account exists.
+    """
     form = HintRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not services.send_password_hint(request, form.cleaned_data["login"]):
-            return render(request, "accounts/password_hint_request.html",
-                          {"form": form, "rate_limited": True}, status=429)
+            return render(
+                request,
+                "accounts/password_hint_request.html",
+                {"form": form, "rate_limited": True},
+                status=429,
+            )
         return redirect("account_password_hint_sent")
     return render(request, "accounts/password_hint_request.html", {"form": form})
 
@@ -125,8 +134,12 @@ def sessions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/sessions.html",
-        {"sessions": rows, "current_key": current, "others": [r for r in rows if r.session_key != current],
-         "nav": "sessions"},
+        {
+            "sessions": rows,
+            "current_key": current,
+            "others": [r for r in rows if r.session_key != current],
+            "nav": "sessions",
+        },
     )
 
 
@@ -154,7 +167,11 @@ def sign_out_sessions(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            ngettext("Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", count)
+            ngettext(
+                "Signed out of %(count)d other session.",
+                "Signed out of %(count)d other sessions.",
+                count,
+            )
             % {"count": count},
         )
     return redirect("account_sessions")

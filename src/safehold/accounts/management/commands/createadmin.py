@@ -32,7 +32,9 @@ class Command(BaseCommand):
         if given:
             return given.strip()
         if no_input or not sys.stdin.isatty():
-            raise CommandError(f"--{prompt.lower().replace(' ', '')} is required without a terminal")
+            raise CommandError(
+                f"--{prompt.lower().replace(' ', '')} is required without a terminal"
+            )
         return input(f"{prompt}: ").strip()
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,4 +71,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = User.objects.create_superuser(username=username, email=email, password=password)
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
-        self.stdout.write(self.style.SUCCESS(f"Administrator {username} created. Sign in at /accounts/login/."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Administrator {username} created. Sign in at /accounts/login/.")
+        )

@@ -14,7 +14,7 @@ from gunicorn.app.base import BaseApplication
 from safehold.core.management.commands.init import initialise
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
+class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()
@@ -41,7 +41,8 @@ def describe_database() -> str:
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         return f"SQLite at {db['NAME']}"
-    return f"{db['ENGINE'].rsplit('.', 1)[-1]} database {db.get('NAME')!s} on {db.get('HOST') or 'local socket'}"
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    return f"{engine} database {db.get('NAME')!s} on {db.get('HOST') or 'local socket'}"
 
 
 class Command(BaseCommand):
@@ -49,7 +50,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("SAFEHOLD_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("SAFEHOLD_PORT", "8000")))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("SAFEHOLD_PORT", "8000"))
+        )
         parser.add_argument(
             "--workers",
             type=int,
@@ -57,7 +60,9 @@ class Command(BaseCommand):
             help="worker processes (default 2, or SAFEHOLD_WORKERS)",
         )
         parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
-        parser.add_argument("--timeout", type=int, default=30, help="seconds before a stuck worker is restarted")
+        parser.add_argument(
+            "--timeout", type=int, default=30, help="seconds before a stuck worker is restarted"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port, workers = options["host"], options["port"], options["workers"]
@@ -105,6 +110,8 @@ class Command(BaseCommand):
                 "proc_name": "safehold",
                 "limit_request_line": 8190,
                 "limit_request_fields": 100,
-                "forwarded_allow_ips": "127.0.0.1,::1" if settings.SAFEHOLD_TRUSTED_PROXY_COUNT else "",
+                "forwarded_allow_ips": "127.0.0.1,::1"
+                if settings.SAFEHOLD_TRUSTED_PROXY_COUNT
+                else "",
             }
         ).run()
