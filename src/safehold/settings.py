@@ -27,6 +27,10 @@ SAFEHOLD_CONTACT_EMAIL = conf.env_str("SAFEHOLD_CONTACT_EMAIL", "privacy@localho
 # Phone numbers without a leading + are read as numbers of this region (ISO 3166
 # alpha-2); empty means a number must be written in international form.
 SAFEHOLD_PHONE_REGION = conf.env_str("SAFEHOLD_PHONE_REGION", "").upper() or None
+# Where "approximate place" comes from: a class with locate(ip) -> str.
+SAFEHOLD_GEOLOCATOR = conf.env_str(
+    "SAFEHOLD_GEOLOCATOR", "safehold.accounts.geo.LocalCountryLocator"
+)
 
 # --- HTTP -----------------------------------------------------------------------
 ALLOWED_HOSTS = conf.env_list("SAFEHOLD_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])

@@ -46,7 +46,7 @@ PHONE_SHOWN = "+86 138 0013 8000"
 
 def field(page: Page, label: str) -> Locator:
     """The form field labelled ``label`` (Django's labels may end in a colon or "(optional)")."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}:?( \(optional\))?$"))
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}:?( \(optional\))?\s*$"))
 
 
 def expect_path(page: Page, path: str) -> None:
@@ -202,7 +202,7 @@ def test_sign_up_profile_second_factors_sessions_and_passkey(
     user = User.objects.get(username=USERNAME)
     passkey = Authenticator.objects.get(user=user, type=Authenticator.Type.WEBAUTHN)
     assert passkey.data["name"] == "Phone passkey"
-    assert passkey.data["passwordless"] is True
+    assert passkey.wrap().is_passwordless, "stored as a resident (passwordless) credential"
 
     # 4. Correct the profile on the laptop.
     page.goto(f"{origin}/account/profile/")
@@ -257,10 +257,10 @@ def test_sign_up_profile_second_factors_sessions_and_passkey(
     sign_out(page)
     sign_in(page, origin, USERNAME)
     expect(page.get_by_role("heading", level=1, name="Two-Factor Authentication")).to_be_visible()
+    # Not signed in until the second factor: the account centre sends back to the stage.
     page.goto(f"{origin}/account/")
-    expect_path(page, "/accounts/login/")  # not signed in until the second factor
-    sign_in(page, origin, USERNAME)
-    expect(page.get_by_role("heading", level=1, name="Two-Factor Authentication")).to_be_visible()
+    expect_path(page, "/accounts/2fa/authenticate/")
+    expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
     field(page, "Code").fill(fresh_totp_code(totp, used_codes))
     page.get_by_role("button", name="Sign In", exact=True).click()
     expect_account_centre(page)

@@ -44,5 +44,4 @@ class LocalCountryLocator:
 
 @functools.cache
 def get_geolocator() -> GeoLocator:
-    path = getattr(settings, "SAFEHOLD_GEOLOCATOR", "safehold.accounts.geo.LocalCountryLocator")
-    return import_string(path)()  # a configured class
+    return import_string(settings.SAFEHOLD_GEOLOCATOR)()  # type: ignore[no-any-return]  # a configured class
