@@ -88,3 +88,22 @@ def test_password_change_signs_out_every_other_browser(alice: User) -> None:
     assert here.get("/account/").status_code == 200
     assert there.get("/account/").status_code == 302
     assert SignedInSession.objects.filter(user=alice).count() == 1
+
+
+@pytest.mark.django_db
+def test_places_are_shown_in_the_readers_language(alice: User) -> None:
+    client = _sign_in("alice", FIREFOX_LINUX, "114.114.114.114")
+    assert SignedInSession.objects.get(user=alice).place == "CN"
+    page = client.get("/account/sessions/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "中国" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "China" in client.get("/account/sessions/").content.decode()
+
+
+def test_locator_codes() -> None:
+    from safehold.accounts.geo import LOCAL, get_geolocator
+
+    locator = get_geolocator()
+    assert locator.locate("8.8.8.8") == "US"
+    assert locator.locate("192.168.1.10") == LOCAL
+    assert locator.locate("not an ip") == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 NAME_MAX = 150
 ADDRESS_MAX = 500
@@ -24,7 +25,7 @@ class User(AbstractUser):
     first_name = None  # type: ignore[assignment]  # replaced by `name`
     last_name = None  # type: ignore[assignment]  # replaced by `name`
 
-    name = models.CharField(_("name"), max_length=NAME_MAX, blank=True)
+    name = models.CharField(pgettext_lazy("a person's", "name"), max_length=NAME_MAX, blank=True)
     mailing_address = models.TextField(_("mailing address"), max_length=ADDRESS_MAX, blank=True)
     phone = models.CharField(_("phone"), max_length=PHONE_MAX, blank=True)
     password_hint = models.CharField(_("password hint"), max_length=HINT_MAX, blank=True)
@@ -57,7 +58,8 @@ class SignedInSession(models.Model):
     os = models.CharField(_("operating system"), max_length=100, blank=True)
     device = models.CharField(_("device"), max_length=100, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    place = models.CharField(_("approximate place"), max_length=100, blank=True)
+    # A country code or "local" (see geo.place_name), shown in the reader's language.
+    place = models.CharField(_("approximate place"), max_length=8, blank=True)
     created_at = models.DateTimeField(_("signed in"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"))
 

@@ -143,7 +143,7 @@ def _describe_client(request: HttpRequest) -> dict[str, object]:
         "os": os_name[:100],
         "device": device_name[:100],
         "ip_address": ip,
-        "place": get_geolocator().locate(ip)[:100] if ip else "",
+        "place": get_geolocator().locate(ip)[:8] if ip else "",
     }
 
 
