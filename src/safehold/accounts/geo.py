@@ -47,7 +47,7 @@ class LocalCountryLocator:
 
 @functools.cache
 def get_geolocator() -> GeoLocator:
-    return import_string(settings.SAFEHOLD_GEOLOCATOR)()  # type: ignore[no-any-return]  # a configured class
+    return import_string(settings.SAFEHOLD_GEOLOCATOR)()  # a configured class
 
 
 @functools.cache
