@@ -247,9 +247,12 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = SAFEHOLD_OPERATOR_NAME
 MFA_RECOVERY_CODE_COUNT = 10
-# Browsers allow WebAuthn on http://localhost; allauth needs telling so when the
-# site is not served over HTTPS.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not SAFEHOLD_HTTPS
+# Browsers allow WebAuthn on http://localhost, but allauth then needs its origin
+# check switched off (it accepts only https origins). That check guards against
+# relayed (phishing) sign-ins, so it is switched off only for a plain-HTTP site
+# that answers to loopback names alone.
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not SAFEHOLD_HTTPS and set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS
 
 # --- Mail -----------------------------------------------------------------------------
 SAFEHOLD_SMTP_HOST = conf.env_str("SAFEHOLD_SMTP_HOST")

@@ -151,6 +151,13 @@ def test_hsts_and_secure_cookies_under_https(settings) -> None:  # type: ignore[
         assert reloaded.CSRF_COOKIE_SECURE is True
         assert reloaded.SESSION_COOKIE_NAME.startswith("__Host-")
         assert reloaded.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is False
-    finally:
+        # Plain HTTP on a public name: the passkey origin check stays on.
         del os.environ["SAFEHOLD_HTTPS"]
+        os.environ["SAFEHOLD_ALLOWED_HOSTS"] = "accounts.example.com,localhost"
+        assert importlib.reload(production).MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is False
+        del os.environ["SAFEHOLD_ALLOWED_HOSTS"]
+        assert importlib.reload(production).MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN is True
+    finally:
+        os.environ.pop("SAFEHOLD_HTTPS", None)
+        os.environ.pop("SAFEHOLD_ALLOWED_HOSTS", None)
         importlib.reload(production)
