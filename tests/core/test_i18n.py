@@ -35,7 +35,7 @@ def test_pages_in_chinese_by_accept_language(client: Client, path: str) -> None:
 
 
 def test_every_string_of_ours_is_translated() -> None:
-    import polib  # type: ignore[import-not-found]
+    import polib
 
     catalogue = polib.pofile(str(PO_FILE))
     missing = [entry.msgid for entry in catalogue if not entry.translated() and not entry.obsolete]
