@@ -24,6 +24,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"safehold: database={db} cache={cache_backend} ci={IN_CI}"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_keystore() -> None:
+    """A PostgreSQL key store outlives test runs: start each run with an empty one."""
+    from django.conf import settings
+
+    from safehold.vault import keys
+    from safehold.vault.keystore import get_keystore
+
+    store = get_keystore()
+    if store.dialect == "postgresql":
+        for table in ("safehold_vault_data_key", "safehold_vault_kek", "safehold_vault_secret"):
+            store._execute(f"DELETE FROM {table}")  # noqa: S608  # fixed table names
+    keys.forget_system_secrets()
+    assert settings.SAFEHOLD_VAULT_KEYSTORE
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Rate-limit counters live in the cache: every test starts with none."""

@@ -36,6 +36,10 @@ PASSWORD_HASHERS = [
 _test_db = os.environ.get("SAFEHOLD_TEST_DATABASE_URL", "").strip()
 if _test_db:
     DATABASES = {"default": dj_database_url.parse(_test_db)}
+    if _test_db.startswith(("postgres://", "postgresql://")):
+        # The key store in a PostgreSQL database of its own (the named one; Django's
+        # test database is a different one, test_<name>), as several servers share it.
+        SAFEHOLD_VAULT_KEYSTORE = _test_db
 
 SAFEHOLD_TEST_REDIS_URL = os.environ.get("SAFEHOLD_TEST_REDIS_URL", "").strip()
 if SAFEHOLD_TEST_REDIS_URL:

@@ -88,10 +88,22 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Vault ---------------------------------------------------------------------------
+# Where the key-encryption keys and every person's wrapped data key live: a SQLite
+# file kept apart from the main database, or a postgresql:// URL of a database of
+# its own. Shredding a data key here reaches every earlier copy of the main database.
+SAFEHOLD_VAULT_KEYSTORE = conf.env_str(
+    "SAFEHOLD_VAULT_KEYSTORE", str(DATA_DIR / "vault-keys.sqlite3")
+)
+SAFEHOLD_MASTER_KEY_PROVIDER = conf.env_str(
+    "SAFEHOLD_MASTER_KEY_PROVIDER", "safehold.vault.masterkey.LocalMasterKey"
+)
+
 # --- Applications -----------------------------------------------------------------
 INSTALLED_APPS = [
     # Our apps first: their templates override allauth's and the admin's.
     "safehold.core",
+    "safehold.vault",
     "safehold.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -242,7 +254,7 @@ ACCOUNT_RATE_LIMITS = {
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = SAFEHOLD_TRUSTED_PROXY_COUNT
 
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_ADAPTER = "safehold.accounts.mfa.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = SAFEHOLD_OPERATOR_NAME

@@ -73,8 +73,16 @@ def set_password_hint(user: User, *, hint: str, current_password: str, actor: Us
     if hint and hint_reveals_password(hint, current_password):
         raise HintRevealsPassword()
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(password_hint=hint)
-    user.password_hint = hint
+        user.password_hint = hint
+        user.save(update_fields=["password_hint"])
+
+
+def find_account_by_phone(phone_e164: str) -> User | None:
+    """The account with this phone number (E.164), found through the blind index."""
+    from safehold.vault.fields import blind_index
+
+    digest = blind_index(User, "phone", phone_e164)
+    return User.objects.filter(phone_index=digest).first() if digest else None
 
 
 def _find_account(identifier: str) -> User | None:
@@ -179,8 +187,7 @@ def touch_session(request: HttpRequest) -> None:
         record_session(request, request.user)  # type: ignore[arg-type]  # authenticated here
         return
     if _now() - row.last_seen_at >= LAST_SEEN_RESOLUTION:
-        details = _describe_client(request)
-        SignedInSession.objects.filter(pk=row.pk).update(last_seen_at=_now(), **details)
+        record_session(request, request.user)
 
 
 def forget_session(session_key: str | None) -> None:
