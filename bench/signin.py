@@ -57,12 +57,16 @@ def main() -> None:
     subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
     subprocess.run(
         [*cmd, "createadmin", "--username", "bench", "--email", "bench@example.test", "--no-input"],
-        env=env, check=True, capture_output=True,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     port = _free_port()
     server = subprocess.Popen(
         [*cmd, "serve", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -87,8 +91,9 @@ def main() -> None:
             body = urllib.parse.urlencode(
                 {"csrfmiddlewaretoken": token, "login": "bench", "password": PASSWORD}
             ).encode()
-            request = urllib.request.Request(base + "/accounts/login/", data=body,
-                                             headers={"Referer": base + "/accounts/login/"})
+            request = urllib.request.Request(
+                base + "/accounts/login/", data=body, headers={"Referer": base + "/accounts/login/"}
+            )
             final = opener.open(request)
             assert final.url.endswith("/account/"), final.url
 

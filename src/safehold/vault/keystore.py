@@ -213,7 +213,7 @@ class KeyStore:
         """Live data keys wrapped by a KEK older than ``version``."""
         rows = self._execute(
             "SELECT id, kek_version, wrapped, shredded_at FROM safehold_vault_data_key "
-            "WHERE kek_version < ? AND wrapped IS NOT NULL ORDER BY id LIMIT ?",
+            "WHERE kek_version < ? AND wrapped IS NOT NULL LIMIT ?",
             (version, limit),
         ).fetchall()
         return [StoredDataKey(r[0], int(r[1]), bytes(r[2]), r[3]) for r in rows]
@@ -223,16 +223,20 @@ class KeyStore:
 
         A key changed meanwhile (shredded, or re-wrapped by another run) is skipped.
         """
-        changed = 0
+        statement = self._sql(
+            "UPDATE safehold_vault_data_key SET kek_version = ?, wrapped = ? "
+            "WHERE id = ? AND kek_version = ? AND wrapped IS NOT NULL"
+        )
+        params = [(new, wrapped, key_id, old) for key_id, old, new, wrapped in updates]
         with self.transaction():
-            for key_id, old, new, wrapped in updates:
-                cursor = self._execute(
-                    "UPDATE safehold_vault_data_key SET kek_version = ?, wrapped = ? "
-                    "WHERE id = ? AND kek_version = ? AND wrapped IS NOT NULL",
-                    (new, wrapped, key_id, old),
-                )
-                changed += cursor.rowcount
-        return changed
+            if self.dialect == "sqlite":
+                return int(self._connection().executemany(statement, params).rowcount)
+            changed = 0
+            with self._connection().cursor() as cursor:
+                for row in params:
+                    cursor.execute(statement, row)
+                    changed += cursor.rowcount
+            return changed
 
     def count_by_version(self) -> dict[int, tuple[int, int]]:
         """For each KEK version: (live data keys, shredded data keys)."""
