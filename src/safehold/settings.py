@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     # Our apps first: their templates override allauth's and the admin's.
     "safehold.core",
     "safehold.vault",
+    "safehold.audit",
     "safehold.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -133,6 +134,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "safehold.core.middleware.NoStoreMiddleware",
+    # Innermost: the view's writes and their audit events share one transaction, and
+    # work deferred to on_commit (allauth's messages and MFA signals) runs before the
+    # outer middleware (messages, session) finish the response.
+    "safehold.audit.middleware.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "safehold.urls"
@@ -319,3 +324,4 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "safehold.core.views.csrf_failure"
+

@@ -21,6 +21,7 @@ from safehold.accounts import services
 from safehold.accounts.forms import display_phone, normalise_phone
 from safehold.accounts.geo import place_name
 from safehold.accounts.models import SignedInSession, User
+from safehold.audit.events import Purpose
 from safehold.vault.masking import mask_email, mask_ip, mask_phone, mask_text
 
 REVEALABLE = {
@@ -33,10 +34,10 @@ REVEALABLE = {
 
 class RevealForm(forms.Form):
     PURPOSES = [
-        ("support", _("Support request from this person")),
-        ("legal", _("Legal request")),
-        ("security", _("Security investigation")),
-        ("other", _("Other (explain below)")),
+        (Purpose.SUPPORT.value, _("Support request from this person")),
+        (Purpose.LEGAL.value, _("Legal request")),
+        (Purpose.SECURITY.value, _("Security investigation")),
+        (Purpose.OTHER.value, _("Other (explain below)")),
     ]
     purpose = forms.ChoiceField(label=_("Purpose"), choices=PURPOSES)
     explanation = forms.CharField(
@@ -121,8 +122,8 @@ class UserAdmin(DjangoUserAdmin):
     def reveal(self, request: HttpRequest, user_id: int, field: str) -> HttpResponse:
         """Show one personal field unmasked, after the staff member states why.
 
-        Permission: ``accounts.reveal_personal_data``. (The audit log, once it lands,
-        records each reveal with its purpose.)
+        Permission: ``accounts.reveal_personal_data``. Each reveal is recorded in the
+        audit log with its purpose, and the person sees it on their access page.
         """
         if not request.user.has_perm("accounts.reveal_personal_data"):
             raise PermissionDenied
@@ -132,7 +133,13 @@ class UserAdmin(DjangoUserAdmin):
         value = None
         form = RevealForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            value = getattr(person, field)
+            value = services.reveal_personal_field(
+                person,
+                field,
+                purpose=form.cleaned_data["purpose"],
+                explanation=form.cleaned_data["explanation"],
+                request=request,
+            )
             if field == "phone":
                 value = display_phone(value)
         context = {

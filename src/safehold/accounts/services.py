@@ -24,6 +24,8 @@ from safehold.accounts.exceptions import HintRevealsPassword, WrongPassword
 from safehold.accounts.geo import get_geolocator
 from safehold.accounts.models import SignedInSession, User
 from safehold.accounts.validators import hint_reveals_password
+from safehold.audit.events import EventType
+from safehold.audit.services import Actor, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -39,27 +41,86 @@ def _now() -> datetime:
 # --- Profile ------------------------------------------------------------------------------
 
 
-def update_profile(user: User, *, name: str, mailing_address: str, phone: str, actor: User) -> User:
+def update_profile(
+    user: User,
+    *,
+    name: str,
+    mailing_address: str,
+    phone: str,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> User:
     """Save the person's name, mailing address and phone (already validated, phone in E.164).
 
-    Permission: ``actor`` must be the person (staff edit through the admin).
+    Permission: ``actor`` must be the person; staff can see (masked) but not change it.
     """
     if actor.pk != user.pk:
         raise PermissionError("a person's profile is changed by that person")
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
+        changed = [
+            field
+            for field, value in (
+                ("name", name),
+                ("mailing_address", mailing_address),
+                ("phone", phone),
+            )
+            if getattr(locked, field) != value
+        ]
         locked.name = name
         locked.mailing_address = mailing_address
         locked.phone = phone
         locked.save(update_fields=["name", "mailing_address", "phone"])
+        record_event(
+            EventType.PROFILE_UPDATED,
+            actor=Actor.from_request(request),
+            subject=locked,
+            detail={"fields": changed},
+        )
     user.name, user.mailing_address, user.phone = name, mailing_address, phone
     return user
+
+
+# --- Staff access -----------------------------------------------------------------------------
+
+REVEALABLE_FIELDS = frozenset({"name", "email", "mailing_address", "phone"})
+
+
+def reveal_personal_field(
+    person: User, field: str, *, purpose: str, explanation: str, request: HttpRequest
+) -> str:
+    """Return one of ``person``'s personal fields unmasked, and record who saw it and why.
+
+    Permission: the caller must be staff with ``accounts.reveal_personal_data``
+    (checked here too). The explanation is sealed under the person's key in the log.
+    """
+    viewer = request.user
+    if not (
+        viewer.is_authenticated
+        and viewer.is_staff
+        and viewer.has_perm("accounts.reveal_personal_data")
+    ):
+        raise PermissionError("revealing personal data needs the reveal permission")
+    if field not in REVEALABLE_FIELDS:
+        raise PermissionError(f"{field} cannot be revealed")
+    with transaction.atomic():
+        record_event(
+            EventType.PII_REVEALED,
+            actor=Actor.from_request(request),
+            subject=person,
+            purpose=purpose,
+            note=explanation.strip(),
+            detail={"field": field},
+        )
+    return str(getattr(person, field))
 
 
 # --- Password hint ---------------------------------------------------------------------------
 
 
-def set_password_hint(user: User, *, hint: str, current_password: str, actor: User) -> None:
+def set_password_hint(
+    user: User, *, hint: str, current_password: str, actor: User, request: HttpRequest | None = None
+) -> None:
     """Set (or, with an empty ``hint``, remove) the person's password hint.
 
     Raises ``WrongPassword`` if ``current_password`` is not the account's password,
@@ -75,6 +136,12 @@ def set_password_hint(user: User, *, hint: str, current_password: str, actor: Us
     with transaction.atomic():
         user.password_hint = hint
         user.save(update_fields=["password_hint"])
+        record_event(
+            EventType.PASSWORD_HINT_CHANGED,
+            actor=Actor.from_request(request),
+            subject=user,
+            detail={"removed": not hint},
+        )
 
 
 def find_account_by_phone(phone_e164: str) -> User | None:
@@ -121,6 +188,7 @@ def send_password_hint(request: HttpRequest, identifier: str) -> bool:
     primary = EmailAddress.objects.filter(user=user, primary=True, verified=True).first()
     if primary is None:
         return True
+    record_event(EventType.PASSWORD_HINT_SENT, actor=Actor.from_request(request), subject=user)
     AccountAdapter(request).send_mail(
         "accounts/email/password_hint",
         primary.email,
@@ -210,7 +278,13 @@ def list_sessions(user: User) -> list[SignedInSession]:
 
 
 def sign_out_sessions(
-    user: User, *, current_session_key: str | None, session_id: int | None = None, actor: User
+    user: User,
+    *,
+    current_session_key: str | None,
+    session_id: int | None = None,
+    actor: User,
+    request: HttpRequest | None = None,
+    reason: str = "requested",
 ) -> int:
     """Sign out one of the person's other sessions (``session_id``), or all others.
 
@@ -231,4 +305,11 @@ def sign_out_sessions(
         for row in rows:
             store(session_key=row.session_key).delete()
         SignedInSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        if rows:
+            record_event(
+                EventType.SESSIONS_SIGNED_OUT,
+                actor=Actor.from_request(request),
+                subject=user,
+                detail={"count": len(rows), "reason": reason},
+            )
     return len(rows)

@@ -31,4 +31,6 @@ def _on_password_change(sender: Any, request: HttpRequest, user: Any, **kwargs: 
     current = request.session.session_key if hasattr(request, "session") else None
     if not request.user.is_authenticated or request.user.pk != user.pk:
         current = None
-    services.sign_out_sessions(user, current_session_key=current, actor=user)
+    services.sign_out_sessions(
+        user, current_session_key=current, actor=user, request=request, reason="password-changed"
+    )

@@ -53,7 +53,7 @@ def edit_profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
-            services.update_profile(user, actor=user, **form.cleaned_data)
+            services.update_profile(user, actor=user, request=request, **form.cleaned_data)
             messages.success(request, _("Your profile has been saved."))
             return redirect("account_centre")
     else:
@@ -79,6 +79,7 @@ def password_hint(request: HttpRequest) -> HttpResponse:
                 hint=form.cleaned_data["hint"],
                 current_password=form.cleaned_data["current_password"],
                 actor=user,
+                request=request,
             )
         except WrongPassword:
             form.add_error("current_password", _("This is not your current password."))
@@ -161,6 +162,7 @@ def sign_out_sessions(request: HttpRequest) -> HttpResponse:
         current_session_key=request.session.session_key,
         session_id=form.cleaned_data["session"],
         actor=user,
+        request=request,
     )
     if form.cleaned_data["session"] and count == 0:
         messages.error(request, _("That session could not be found. It may have ended already."))

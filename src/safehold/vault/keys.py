@@ -150,6 +150,10 @@ def shred_data_key(key_id: str) -> bool:
     in this database and in every copy of it. Returns False if it was gone already."""
     shredded = get_keystore().shred_data_key(key_id)
     _cache()[key_id] = None
+    if shredded:
+        from safehold.vault.signals import data_key_shredded
+
+        data_key_shredded.send(sender=None, key_id=key_id)
     return shredded
 
 
@@ -213,6 +217,9 @@ def rotate(
         done += store.rewrap(updates)
         if progress:
             progress(done, max(pending, done))
+    from safehold.vault.signals import keys_rotated
+
+    keys_rotated.send(sender=None, version=current, rewrapped=done, resumed=resumed)
     counts = store.count_by_version()
     for old_kek in store.keks():
         if (

@@ -1,0 +1,53 @@
+"""Every kind of audit event, in one place. A value never changes meaning once shipped."""
+
+# ruff: noqa: S105  # "password" in an event name is not a password
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    # Accounts
+    SIGNED_UP = "account:signed-up"
+    EMAIL_VERIFIED = "account:email:verified"
+    EMAIL_ADDED = "account:email:added"
+    EMAIL_REMOVED = "account:email:removed"
+    EMAIL_PRIMARY_CHANGED = "account:email:primary-changed"
+    SIGN_IN_SUCCEEDED = "account:sign-in:succeeded"
+    SIGN_IN_FAILED = "account:sign-in:failed"
+    SIGNED_OUT = "account:signed-out"
+    PASSWORD_CHANGED = "account:password:changed"
+    PASSWORD_RESET = "account:password:reset"
+    PASSWORD_HINT_CHANGED = "account:password-hint:changed"
+    PASSWORD_HINT_SENT = "account:password-hint:sent"
+    PROFILE_UPDATED = "account:profile:updated"
+    SESSIONS_SIGNED_OUT = "account:sessions:signed-out"
+    # Second factors
+    MFA_ADDED = "mfa:authenticator:added"
+    MFA_REMOVED = "mfa:authenticator:removed"
+    MFA_RECOVERY_CODES_RESET = "mfa:recovery-codes:reset"
+    # Staff access to personal data
+    PII_REVEALED = "pii:revealed"
+    # The vault
+    KEYS_ROTATED = "vault:keys:rotated"
+    KEY_SHREDDED = "vault:key:shredded"
+
+
+#: Events a person sees on "who accessed my data and why": access by someone else.
+ACCESS_EVENTS = frozenset({EventType.PII_REVEALED})
+
+
+class ActorKind(StrEnum):
+    PERSON = "person"  # someone acting on their own account
+    STAFF = "staff"  # a staff member acting on someone else's data
+    API_KEY = "api-key"
+    SYSTEM = "system"  # Safehold itself, or an operator at the command line
+    ANONYMOUS = "anonymous"  # not signed in (a failed sign-in, a hint request)
+
+
+class Purpose(StrEnum):
+    SUPPORT = "support"
+    LEGAL = "legal"
+    SECURITY = "security"
+    OTHER = "other"

@@ -1,0 +1,406 @@
+"""The audit log's one way in (``record_event``), its checkpoints and its proofs.
+
+``record_event`` runs inside the caller's transaction, so an event commits with the
+change it describes or not at all. Appends take the log's head row lock
+(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write transaction is exclusive
+already), so however many app servers write at once, events get consecutive
+sequence numbers in commit order: one log, no gaps, no forks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+
+from safehold.audit import merkle, signing
+from safehold.audit.events import ActorKind, EventType, Purpose
+from safehold.audit.models import Checkpoint, Event, Head, Node
+from safehold.vault import keys
+from safehold.vault.exceptions import KeyShredded
+
+#: Perfect subtrees below this level are not stored; proofs recompute them from at
+#: most 2**NODE_MIN_LEVEL leaf hashes. One stored node per 8 events, not 1 per event.
+NODE_MIN_LEVEL = 4
+CHECKPOINT_INTERVAL = timedelta(seconds=60)
+SYSTEM_SEAL_KEY = "system"
+_SEAL_CONTEXT = b"safehold/audit/sealed"
+FORMAT = "v1"
+
+
+def _now() -> datetime:
+    """The time seam for tests."""
+    return datetime.now(UTC)
+
+
+class Subject(Protocol):
+    """Whose data an event concerns: anything with a ``pk`` and a vault data key."""
+
+    pk: Any
+
+    def vault_key_id(self, *, create: bool) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted. ``ip`` and ``request_id`` say from where; the IP is sealed, never plain."""
+
+    kind: ActorKind
+    id: str = ""
+    ip: str = ""
+    request_id: str = ""
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(ActorKind.SYSTEM)
+
+    @classmethod
+    def from_request(cls, request: HttpRequest | None, *, api_key_id: str | None = None) -> Actor:
+        if request is None:
+            return cls.system()
+        from safehold.accounts.adapter import client_ip
+
+        ip = client_ip(request) or ""
+        request_id = str(getattr(request, "request_id", ""))
+        if api_key_id:
+            return cls(ActorKind.API_KEY, api_key_id, ip, request_id)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            kind = ActorKind.STAFF if user.is_staff else ActorKind.PERSON
+            return cls(kind, str(user.pk), ip, request_id)
+        return cls(ActorKind.ANONYMOUS, "", ip, request_id)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An event as hashed into the tree: tab-separated UTF-8 fields, version first."""
+
+    seq: int
+    occurred_at: str
+    event_type: str
+    actor_kind: str
+    actor_id: str
+    subject_id: str
+    purpose: str
+    request_id: str
+    detail: str
+    sealed_key: str
+    sealed: str  # base64
+    fields: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def to_bytes(self) -> bytes:
+        parts = (
+            FORMAT,
+            str(self.seq),
+            self.occurred_at,
+            self.event_type,
+            self.actor_kind,
+            self.actor_id,
+            self.subject_id,
+            self.purpose,
+            self.request_id,
+            self.detail,
+            self.sealed_key,
+            self.sealed,
+        )
+        for part in parts:
+            if "\t" in part or "\n" in part:
+                raise ValueError("an audit field may not hold a tab or a newline")
+        return "\t".join(parts).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> EventRecord:
+        parts = bytes(data).decode().split("\t")
+        if len(parts) != 12 or parts[0] != FORMAT:
+            raise ValueError("not an audit event record")
+        (
+            _,
+            seq,
+            occurred_at,
+            event_type,
+            actor_kind,
+            actor_id,
+            subject_id,
+            purpose,
+            request_id,
+            detail,
+            sealed_key,
+            sealed,
+        ) = parts
+        return cls(
+            int(seq),
+            occurred_at,
+            event_type,
+            actor_kind,
+            actor_id,
+            subject_id,
+            purpose,
+            request_id,
+            detail,
+            sealed_key,
+            sealed,
+        )
+
+    @property
+    def detail_dict(self) -> dict[str, Any]:
+        return json.loads(self.detail) if self.detail else {}
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromisoformat(self.occurred_at)
+
+
+# --- sealing what is personal (IP, notes) -------------------------------------------------------
+
+
+def _seal(key_id: str, payload: dict[str, str]) -> str:
+    aead = (
+        AESGCM(keys.system_secret("audit-seal-v1"))
+        if key_id == SYSTEM_SEAL_KEY
+        else keys.data_key(key_id)
+    )
+    nonce = os.urandom(12)
+    return base64.b64encode(
+        nonce + aead.encrypt(nonce, json.dumps(payload).encode(), _SEAL_CONTEXT)
+    ).decode()
+
+
+def open_sealed(record: EventRecord) -> dict[str, str] | None:
+    """The sealed part of an event (``ip``, ``note``); None once its key is shredded."""
+    if not record.sealed:
+        return {}
+    raw = base64.b64decode(record.sealed)
+    try:
+        if record.sealed_key == SYSTEM_SEAL_KEY:
+            aead = AESGCM(keys.system_secret("audit-seal-v1"))
+        else:
+            aead = keys.data_key(record.sealed_key)
+    except KeyShredded:
+        return None
+    opened: dict[str, str] = json.loads(aead.decrypt(raw[:12], raw[12:], _SEAL_CONTEXT))
+    return opened
+
+
+# --- appending --------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    event_type: EventType
+    actor: Actor
+    subject: Subject | None
+    purpose: str
+    note: str
+    detail: dict[str, Any]
+
+
+def _record(pending: _Pending, seq: int, now: datetime) -> EventRecord:
+    private: dict[str, str] = {}
+    if pending.actor.ip:
+        private["ip"] = pending.actor.ip
+    if pending.note:
+        private["note"] = pending.note
+    sealed_key = ""
+    sealed = ""
+    if private:
+        subject_key = (
+            pending.subject.vault_key_id(create=False) if pending.subject is not None else None
+        )
+        sealed_key = subject_key or SYSTEM_SEAL_KEY
+        try:
+            sealed = _seal(sealed_key, private)
+        except KeyShredded:
+            sealed_key, sealed = SYSTEM_SEAL_KEY, _seal(SYSTEM_SEAL_KEY, {"erased": "subject"})
+    detail = (
+        json.dumps(pending.detail, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        if pending.detail
+        else ""
+    )
+    return EventRecord(
+        seq=seq,
+        occurred_at=now.isoformat(timespec="microseconds"),
+        event_type=str(pending.event_type),
+        actor_kind=str(pending.actor.kind),
+        actor_id=pending.actor.id,
+        subject_id=str(pending.subject.pk) if pending.subject is not None else "",
+        purpose=pending.purpose,
+        request_id=pending.actor.request_id,
+        detail=detail,
+        sealed_key=sealed_key,
+        sealed=sealed,
+    )
+
+
+def _append(pendings: Sequence[_Pending]) -> list[Event]:
+    with transaction.atomic():
+        head = Head.objects.select_for_update().filter(id=1).first()
+        if head is None:
+            head = Head.objects.create(id=1)
+        edge_bytes = bytes(head.edge)
+        compact = merkle.CompactRange(
+            head.size, [edge_bytes[i : i + 32] for i in range(0, len(edge_bytes), 32)]
+        )
+        now = _now()
+        events: list[Event] = []
+        nodes: list[Node] = []
+        for pending in pendings:
+            record = _record(pending, compact.size, now)
+            data = record.to_bytes()
+            leaf = merkle.leaf_hash(data)
+            for level, index, digest in compact.append(leaf):
+                if level >= NODE_MIN_LEVEL:
+                    nodes.append(Node(level=level, index=index, hash=digest))
+            events.append(
+                Event(
+                    seq=record.seq,
+                    occurred_at=record.occurred_at,
+                    event_type=record.event_type,
+                    subject_id=record.subject_id,
+                    data=data,
+                    leaf_hash=leaf,
+                )
+            )
+        Event.objects.bulk_create(events)
+        if nodes:
+            Node.objects.bulk_create(nodes)
+        head.size = compact.size
+        head.edge = b"".join(compact.hashes)
+        head.save(update_fields=["size", "edge"])
+        latest = Checkpoint.objects.order_by("-id").only("created_at").first()
+        if latest is None or now - latest.created_at >= CHECKPOINT_INTERVAL:
+            _checkpoint(compact.size, compact.root(), now)
+    return events
+
+
+def record_event(
+    event_type: EventType,
+    *,
+    actor: Actor,
+    subject: Subject | None = None,
+    purpose: Purpose | str = "",
+    note: str = "",
+    detail: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event to the log, inside the caller's transaction; return it.
+
+    ``detail`` must hold no personal data (ids, counts, field names, methods);
+    ``note`` may (it is sealed under the subject's data key, as is the actor's IP).
+    """
+    return _append([_Pending(event_type, actor, subject, str(purpose), note, detail or {})])[0]
+
+
+def record_events(
+    items: Sequence[tuple[EventType, Actor, Subject | None, dict[str, Any]]],
+) -> list[Event]:
+    """Append several events in one transaction (for batch writers)."""
+    return _append([_Pending(t, a, s, "", "", d) for t, a, s, d in items])
+
+
+# --- checkpoints ------------------------------------------------------------------------
+
+
+def _checkpoint(size: int, root: bytes, now: datetime) -> Checkpoint:
+    body = signing.checkpoint_body(size, root, now)
+    key_id, signature = signing.sign(body)
+    return Checkpoint.objects.create(
+        tree_size=size, root_hash=root, created_at=now, key_id=key_id, signature=signature
+    )
+
+
+def make_checkpoint() -> Checkpoint:
+    """Sign the tree as it is now (on demand; ``record_event`` also does it once a minute)."""
+    with transaction.atomic():
+        head = Head.objects.select_for_update().filter(id=1).first()
+        size = head.size if head else 0
+        edge = bytes(head.edge) if head else b""
+        compact = merkle.CompactRange(size, [edge[i : i + 32] for i in range(0, len(edge), 32)])
+        return _checkpoint(size, compact.root(), _now())
+
+
+def published(checkpoint: Checkpoint) -> signing.PublishedCheckpoint:
+    return signing.PublishedCheckpoint(
+        origin=signing.origin(),
+        size=checkpoint.tree_size,
+        root=bytes(checkpoint.root_hash),
+        created_at=checkpoint.created_at.isoformat(timespec="microseconds"),
+        key_id=checkpoint.key_id,
+        signature=bytes(checkpoint.signature),
+    )
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-id").first()
+
+
+# --- proofs -----------------------------------------------------------------------------
+
+
+class DatabaseNodes:
+    """``merkle.NodeReader`` over the stored nodes, recomputing low levels from leaf hashes."""
+
+    def get_nodes(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        high = [(lvl, idx) for lvl, idx in wanted if lvl >= NODE_MIN_LEVEL]
+        low = [(lvl, idx) for lvl, idx in wanted if lvl < NODE_MIN_LEVEL]
+        if high:
+            query = Q()
+            for lvl, idx in high:
+                query |= Q(level=lvl, index=idx)
+            for lvl, idx, digest in Node.objects.filter(query).values_list(
+                "level", "index", "hash"
+            ):
+                found[(lvl, idx)] = bytes(digest)
+        if low:
+            query = Q()
+            for lvl, idx in low:
+                query |= Q(seq__gte=idx << lvl, seq__lt=(idx + 1) << lvl)
+            leaves = {
+                seq: bytes(h)
+                for seq, h in Event.objects.filter(query).values_list("seq", "leaf_hash")
+            }
+            for lvl, idx in low:
+                hashes = [leaves.get(seq) for seq in range(idx << lvl, (idx + 1) << lvl)]
+                if any(h is None for h in hashes):
+                    continue
+                level_hashes: list[bytes] = hashes  # type: ignore[assignment]  # checked just above
+                while len(level_hashes) > 1:
+                    level_hashes = [
+                        merkle.node_hash(level_hashes[i], level_hashes[i + 1])
+                        for i in range(0, len(level_hashes), 2)
+                    ]
+                found[(lvl, idx)] = level_hashes[0]
+        return found
+
+
+def inclusion_proof(seq: int, size: int) -> list[bytes]:
+    """Audit path of event ``seq`` in the tree of ``size`` events (RFC 9162 §2.1.3)."""
+    return merkle.inclusion_proof(seq, size, DatabaseNodes())
+
+
+def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
+    """Proof that the tree of ``old_size`` events is a prefix of ``new_size`` (RFC 9162 §2.1.4)."""
+    return merkle.consistency_proof(old_size, new_size, DatabaseNodes())
+
+
+def root_at(size: int) -> bytes:
+    return merkle.root_at(size, DatabaseNodes())
+
+
+def events_about(subject_pk: Any, *, types: frozenset[str] | None = None) -> list[EventRecord]:
+    """The events about a person, newest first."""
+    query = Event.objects.filter(subject_id=str(subject_pk))
+    if types is not None:
+        query = query.filter(event_type__in=sorted(types))
+    return [
+        EventRecord.from_bytes(bytes(data))
+        for data in query.order_by("-seq").values_list("data", flat=True)
+    ]
