@@ -10,7 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
-_DATA_DIR = tempfile.mkdtemp(prefix="safehold-test-")
+# SAFEHOLD_TEST_DATA_DIR lets helper processes of a test share the test's data directory.
+_DATA_DIR = os.environ.get("SAFEHOLD_TEST_DATA_DIR") or tempfile.mkdtemp(prefix="safehold-test-")
 os.environ["SAFEHOLD_DATA_DIR"] = _DATA_DIR
 for _name in (
     "SAFEHOLD_DATABASE_URL",

@@ -324,4 +324,3 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "safehold.core.views.csrf_failure"
-

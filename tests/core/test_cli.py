@@ -54,16 +54,26 @@ def test_serve_first_start_creates_private_keys_and_serves_with_gunicorn(tmp_pat
         assert body, "the server did not answer within 60 s"
         assert b"SMM" in body
         assert headers["Server"].startswith("gunicorn")
-        # Two workers, not runserver: the master forked worker processes.
-        children: list[str] = []
+        # Two workers, not runserver: the master forked worker processes; beside them
+        # runs the audit checkpoint ticker.
+        workers: list[str] = []
+        tickers: list[str] = []
         for _ in range(100):
             children = subprocess.run(
                 ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
             ).stdout.split()
-            if len(children) == 2:
+            commands = {
+                pid: Path(f"/proc/{pid}/cmdline").read_bytes()
+                for pid in children
+                if Path(f"/proc/{pid}/cmdline").exists()
+            }
+            tickers = [pid for pid, cmd in commands.items() if b"checkpoint" in cmd]
+            workers = [pid for pid in commands if pid not in tickers]
+            if len(workers) == 2 and len(tickers) == 1:
                 break
             time.sleep(0.1)
-        assert len(children) == 2
+        assert len(workers) == 2
+        assert len(tickers) == 1
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)

@@ -7,6 +7,7 @@ event inside the same transaction.)
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
@@ -223,6 +224,21 @@ def _describe_client(request: HttpRequest) -> dict[str, object]:
     }
 
 
+#: The session remembers which row describes it: Django changes the session key on
+#: sign-in and password change, and the row must follow.
+SESSION_ROW = "safehold.session_row"
+
+
+def _row_for(request: HttpRequest) -> SignedInSession | None:
+    row_id = request.session.get(SESSION_ROW)
+    if row_id:
+        row = SignedInSession.objects.filter(vault_row=row_id).first()
+        if row is not None:
+            return row
+    key = request.session.session_key
+    return SignedInSession.objects.filter(session_key=key).first() if key else None
+
+
 def record_session(request: HttpRequest, user: User) -> SignedInSession | None:
     """Create or refresh the row describing this browser's session for ``user``."""
     session_key = request.session.session_key
@@ -231,31 +247,40 @@ def record_session(request: HttpRequest, user: User) -> SignedInSession | None:
         session_key = request.session.session_key
     if not session_key:
         return None
-    now = _now()
-    details = _describe_client(request)
     with transaction.atomic():
-        row, _created = SignedInSession.objects.update_or_create(
-            session_key=session_key,
-            defaults={"user": user, "last_seen_at": now, **details},
-        )
+        row = _row_for(request)
+        if row is None or row.user_id != user.pk:
+            row = SignedInSession(user=user)
+        for name, value in _describe_client(request).items():
+            setattr(row, name, value)
+        row.session_key = session_key
+        row.last_seen_at = _now()
+        row.save()
+    request.session[SESSION_ROW] = str(row.vault_row)
     return row
+
+
+def sync_session_key(request: HttpRequest) -> None:
+    """Point this browser's row at its session's current key (after Django changed it)."""
+    row = _row_for(request)
+    key = request.session.session_key
+    if row is not None and key and row.session_key != key:
+        row.session_key = key
+        row.save(update_fields=["session_key"])
 
 
 def touch_session(request: HttpRequest) -> None:
     """Note that the signed-in browser is active, at most once a minute."""
-    session_key = request.session.session_key
-    if not session_key:
+    if not request.session.session_key:
         return
-    row = (
-        SignedInSession.objects.filter(session_key=session_key)
-        .only("last_seen_at", "user_id")
-        .first()
-    )
-    if row is None or row.user_id != request.user.pk:
+    row = _row_for(request)
+    if (
+        row is None
+        or row.user_id != request.user.pk
+        or row.session_key != request.session.session_key
+        or _now() - row.last_seen_at >= LAST_SEEN_RESOLUTION
+    ):
         record_session(request, request.user)  # type: ignore[arg-type]  # authenticated here
-        return
-    if _now() - row.last_seen_at >= LAST_SEEN_RESOLUTION:
-        record_session(request, request.user)
 
 
 def forget_session(session_key: str | None) -> None:
@@ -313,3 +338,65 @@ def sign_out_sessions(
                 detail={"count": len(rows), "reason": reason},
             )
     return len(rows)
+
+
+# --- Who accessed my data ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One audit event about a person, as their access page shows it."""
+
+    seq: int
+    when: datetime
+    event_type: str
+    actor_kind: str
+    purpose: str
+    note: str
+    detail: dict[str, object]
+    data_b64: str
+    proof_b64: list[str] | None  # None: not covered by a checkpoint yet
+    checkpoint: str | None
+
+
+def access_history(user: User) -> list[AccessEntry]:
+    """Events about ``user`` that someone else caused (staff reveals; later disclosures and
+    exports), newest first, each with its inclusion proof in the latest checkpoint."""
+    import base64
+
+    from safehold.audit import services as audit
+    from safehold.audit.events import ACCESS_EVENTS
+
+    records = audit.events_about(user.pk, types=frozenset(str(t) for t in ACCESS_EVENTS))
+    checkpoint = audit.latest_checkpoint()
+    published = audit.published(checkpoint).text() if checkpoint else None
+    entries = []
+    for record in records:
+        private = audit.open_sealed(record) or {}
+        proof = None
+        if checkpoint is not None and record.seq < checkpoint.tree_size:
+            proof = [
+                base64.b64encode(h).decode()
+                for h in audit.inclusion_proof(record.seq, checkpoint.tree_size)
+            ]
+        entries.append(
+            AccessEntry(
+                seq=record.seq,
+                when=record.when,
+                event_type=record.event_type,
+                actor_kind=record.actor_kind,
+                purpose=record.purpose,
+                note=private.get("note", ""),
+                detail=record.detail_dict,
+                data_b64=base64.b64encode(record.to_bytes()).decode(),
+                proof_b64=proof,
+                checkpoint=published,
+            )
+        )
+    return entries
+
+
+def audit_public_key() -> str:
+    from safehold.audit import signing
+
+    return signing.public_key_text()

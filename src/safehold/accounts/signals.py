@@ -28,9 +28,10 @@ def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 @receiver(password_reset, dispatch_uid="safehold.accounts.signout_on_password_reset")
 def _on_password_change(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     """A new password signs out every other browser: whoever knew the old one is out."""
-    current = request.session.session_key if hasattr(request, "session") else None
-    if not request.user.is_authenticated or request.user.pk != user.pk:
-        current = None
+    current = None
+    if hasattr(request, "session") and request.user.is_authenticated and request.user.pk == user.pk:
+        services.sync_session_key(request)  # Django gave this session a new key
+        current = request.session.session_key
     services.sign_out_sessions(
         user, current_session_key=current, actor=user, request=request, reason="password-changed"
     )

@@ -9,5 +9,6 @@ urlpatterns = [
     path("password-hint/send/", views.request_password_hint, name="account_password_hint_request"),
     path("password-hint/sent/", views.password_hint_sent, name="account_password_hint_sent"),
     path("sessions/", views.sessions, name="account_sessions"),
+    path("access/", views.data_access, name="account_data_access"),
     path("sessions/sign-out/", views.sign_out_sessions, name="account_sessions_sign_out"),
 ]

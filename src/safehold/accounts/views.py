@@ -177,3 +177,21 @@ def sign_out_sessions(request: HttpRequest) -> HttpResponse:
             % {"count": count},
         )
     return redirect("account_sessions")
+
+
+@login_required
+def data_access(request: HttpRequest) -> HttpResponse:
+    """ "Who accessed my data and why": the audit events about this person, with proofs."""
+    user = _user(request)
+    entries = services.access_history(user)
+    checkpoint = entries[0].checkpoint if entries else None
+    return render(
+        request,
+        "accounts/data_access.html",
+        {
+            "entries": entries,
+            "checkpoint": checkpoint,
+            "nav": "access",
+            "public_key": services.audit_public_key(),
+        },
+    )

@@ -13,8 +13,8 @@ TABLES = ("audit_event", "audit_node", "audit_checkpoint")
 _POSTGRES_FUNCTION = """
 CREATE OR REPLACE FUNCTION safehold_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'the audit log is append-only: % rows cannot be changed or deleted',
-        TG_TABLE_NAME;
+    RAISE EXCEPTION USING MESSAGE =
+        'the audit log is append-only: ' || TG_TABLE_NAME || ' rows cannot be changed or deleted';
 END;
 $$ LANGUAGE plpgsql
 """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -94,8 +96,13 @@ class Command(BaseCommand):
 
         # No database connection may be shared across the fork into workers.
         connections.close_all()
+        # The audit log is checkpointed (signed) at least once a minute while it grows.
+        ticker = subprocess.Popen(  # our own command, fixed arguments
+            [sys.executable, "-m", "safehold", "audit", "checkpoint", "--every", "60"],
+            stdout=subprocess.DEVNULL,
+        )
         access_log = os.environ.get("SAFEHOLD_ACCESS_LOG", "").strip() or None
-        _Gunicorn(
+        server = _Gunicorn(
             {
                 "bind": f"{shown_host}:{port}",
                 "workers": workers,
@@ -114,4 +121,9 @@ class Command(BaseCommand):
                 if settings.SAFEHOLD_TRUSTED_PROXY_COUNT
                 else "",
             }
-        ).run()
+        )
+        try:
+            server.run()
+        finally:
+            ticker.terminate()
+            ticker.wait(timeout=10)
