@@ -57,6 +57,7 @@ class Head(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     size = models.BigIntegerField(default=0)
     edge = models.BinaryField(default=b"")  # the compact range: 32-byte hashes, highest level first
+    checkpointed_at = models.DateTimeField(null=True)  # when the last checkpoint was signed
 
     def __str__(self) -> str:
         return f"audit log head at size {self.size}"

@@ -1,0 +1,296 @@
+"""Audit log costs: append throughput against a bare INSERT, verification speed, and
+inclusion-proof time and size on a log of 10 million events.
+
+    python bench/audit.py [--events 2000] [--batch 100] [--verify 200000] [--proof-size 10000000]
+    SAFEHOLD_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/audit.py  # + PostgreSQL
+
+Appends go through ``record_event`` / ``record_events`` exactly as the app uses them
+(lock the head, hash, store the leaf and any completed node, move the head), each
+compared with a bare INSERT of a row of the same size into an unindexed table with
+no trigger, measured in the same run on the same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+
+def setup(database_url: str | None) -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-audit-"))
+    for name in list(os.environ):
+        if name.startswith("SAFEHOLD_") and name != "SAFEHOLD_BENCH_PG":
+            del os.environ[name]
+    os.environ["SAFEHOLD_DATA_DIR"] = str(data_dir)
+    if database_url:
+        os.environ["SAFEHOLD_DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "safehold.settings"
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from safehold import conf
+
+    conf.ensure_data_dir(data_dir)
+    (data_dir / "static").mkdir()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def appends(n: int, batch: int) -> dict[str, float]:
+    from django.db import connection, transaction
+
+    from safehold.audit.events import EventType
+    from safehold.audit.models import Event
+    from safehold.audit.services import Actor, record_event, record_events
+
+    with connection.cursor() as cursor:
+        blob = "BYTEA" if connection.vendor == "postgresql" else "BLOB"
+        cursor.execute(
+            f"CREATE TABLE bench_bare (seq BIGINT, occurred_at VARCHAR(32), event_type VARCHAR(64), "
+            f"subject_id VARCHAR(64), data {blob}, leaf_hash {blob})"
+        )
+    detail = {"fields": ["name", "phone"]}
+    actor = Actor.system()
+    record_event(
+        EventType.PROFILE_UPDATED, actor=actor, detail=detail
+    )  # warm up, make the first checkpoint
+    sample = Event.objects.order_by("-seq").first()
+    assert sample is not None
+    row = (
+        sample.occurred_at,
+        sample.event_type,
+        sample.subject_id,
+        bytes(sample.data),
+        bytes(sample.leaf_hash),
+    )
+
+    def bare_one(i: int) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_bare VALUES (%s, %s, %s, %s, %s, %s)", (i, *row))
+
+    def bare_batch(i: int) -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO bench_bare VALUES (%s, %s, %s, %s, %s, %s)",
+                [(i * batch + k, *row) for k in range(batch)],
+            )
+
+    def audit_one(i: int) -> None:
+        with transaction.atomic():
+            record_event(EventType.PROFILE_UPDATED, actor=actor, detail=detail)
+
+    def audit_batch(i: int) -> None:
+        record_events([(EventType.PROFILE_UPDATED, actor, None, detail)] * batch)
+
+    results: dict[str, list[float]] = {
+        "bare_one": [],
+        "audit_one": [],
+        "bare_batch": [],
+        "audit_batch": [],
+    }
+    rounds = 5
+    for r in range(rounds):  # interleaved rounds, so load falls on both alike
+        for name, fn, count, per in (
+            ("bare_one", bare_one, n // rounds, 1),
+            ("audit_one", audit_one, n // rounds, 1),
+            ("bare_batch", bare_batch, n // rounds // batch * 5, batch),
+            ("audit_batch", audit_batch, n // rounds // batch * 5, batch),
+        ):
+            start = time.perf_counter()
+            for i in range(count):
+                fn(r * 100_000 + i)
+            results[name].append(count * per / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in results.items()}
+
+
+def verification(total: int) -> dict[str, float]:
+    from safehold.audit import services
+    from safehold.audit.events import EventType
+    from safehold.audit.models import Event
+    from safehold.audit.services import Actor, record_events
+    from safehold.audit.verify import verify_log
+
+    actor = Actor.system()
+    missing = total - Event.objects.count()
+    while missing > 0:
+        step = min(5000, missing)
+        record_events([(EventType.PROFILE_UPDATED, actor, None, {"i": 1})] * step)
+        missing -= step
+    services.make_checkpoint()
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        report = verify_log()
+        times.append(time.perf_counter() - start)
+        assert report.ok, report.problems[:3]
+    return {"events": float(report.events), "per_second": report.events / statistics.median(times)}
+
+
+def proofs(size: int) -> dict[str, float]:
+    """A SQLite log of ``size`` events (leaf hashes and stored nodes only), proofs through
+    the app's own node reader."""
+    from django.db import connections
+
+    from safehold.audit import merkle, services
+
+    path = Path(tempfile.mkdtemp(prefix="safehold-bench-proof-")) / "log.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute(
+        "CREATE TABLE audit_event (seq INTEGER PRIMARY KEY, occurred_at TEXT, event_type TEXT, "
+        "subject_id TEXT, data BLOB, leaf_hash BLOB)"
+    )
+    db.execute(
+        'CREATE TABLE audit_node (id INTEGER PRIMARY KEY, level INTEGER, "index" INTEGER, hash BLOB)'
+    )
+    compact = merkle.CompactRange()
+    rows, nodes = [], []
+    start = time.perf_counter()
+    for seq in range(size):
+        leaf = merkle.leaf_hash(seq.to_bytes(8, "big"))
+        rows.append((seq, leaf))
+        for level, index, digest in compact.append(leaf):
+            if level >= services.NODE_MIN_LEVEL:
+                nodes.append((level, index, digest))
+        if len(rows) >= 200_000:
+            db.executemany("INSERT INTO audit_event (seq, leaf_hash) VALUES (?, ?)", rows)
+            db.executemany('INSERT INTO audit_node (level, "index", hash) VALUES (?, ?, ?)', nodes)
+            rows, nodes = [], []
+    db.executemany("INSERT INTO audit_event (seq, leaf_hash) VALUES (?, ?)", rows)
+    db.executemany('INSERT INTO audit_node (level, "index", hash) VALUES (?, ?, ?)', nodes)
+    db.execute('CREATE UNIQUE INDEX audit_node_unique ON audit_node (level, "index")')
+    db.commit()
+    db.close()
+    build = time.perf_counter() - start
+    root = compact.root()
+    connections.databases["proofs"] = {
+        **connections.databases["default"],
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {},
+    }
+    # The app's reader, pointed at the big log.
+    from safehold.audit.models import Event, Node
+
+    original = (Event.objects, Node.objects)
+    Event.objects = Event.objects.db_manager("proofs")  # type: ignore[misc]
+    Node.objects = Node.objects.db_manager("proofs")  # type: ignore[misc]
+    try:
+        rng = random.Random(6962)
+        times, sizes = [], []
+        for _ in range(300):
+            index = rng.randrange(size)
+            start = time.perf_counter()
+            proof = services.inclusion_proof(index, size)
+            times.append((time.perf_counter() - start) * 1000)
+            sizes.append(len(proof) * 32)
+            assert merkle.verify_inclusion(
+                merkle.leaf_hash(index.to_bytes(8, "big")), index, size, proof, root
+            )
+        old = size // 3
+        ctimes = []
+        for _ in range(50):
+            start = time.perf_counter()
+            services.consistency_proof(old, size)
+            ctimes.append((time.perf_counter() - start) * 1000)
+    finally:
+        Event.objects, Node.objects = original  # type: ignore[misc]
+    times.sort()
+    return {
+        "size": float(size),
+        "build_s": build,
+        "median_ms": statistics.median(times),
+        "p99_ms": times[int(len(times) * 0.99) - 1],
+        "bytes": float(max(sizes)),
+        "consistency_ms": statistics.median(ctimes),
+        "db_mb": path.stat().st_size / 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--verify", type=int, default=200_000)
+    parser.add_argument("--proof-size", type=int, default=10_000_000)
+    parser.add_argument("--postgres", default=os.environ.get("SAFEHOLD_BENCH_PG"))
+    parser.add_argument("--part", choices=["all", "sqlite", "postgres", "proof"], default="all")
+    args = parser.parse_args()
+    if args.part == "postgres":
+        import psycopg
+
+        name = f"safehold_bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(args.postgres, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        try:
+            setup(args.postgres.rsplit("/", 1)[0] + "/" + name)
+            report("PostgreSQL", appends(args.events, args.batch), verification(args.verify))
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            with psycopg.connect(args.postgres, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE {name}")
+        return
+    if args.part in ("all", "sqlite", "proof"):
+        setup(None)
+    if args.part in ("all", "sqlite"):
+        report("SQLite", appends(args.events, args.batch), verification(args.verify))
+    if args.part in ("all", "proof"):
+        p = proofs(args.proof_size)
+        print(
+            f"| inclusion proof, {p['size']:,.0f} events (SQLite, {p['db_mb']:,.0f} MB) | median {p['median_ms']:.2f} ms, "
+            f"p99 {p['p99_ms']:.2f} ms, {p['bytes']:.0f} bytes | < 5 ms |"
+        )
+        print(
+            f"| consistency proof, {p['size']:,.0f} events | median {p['consistency_ms']:.2f} ms | |"
+        )
+    if args.part == "all" and args.postgres:
+        os.execv(
+            sys.executable,
+            [
+                sys.executable,
+                __file__,
+                "--part",
+                "postgres",
+                "--postgres",
+                args.postgres,
+                "--events",
+                str(args.events),
+                "--batch",
+                str(args.batch),
+                "--verify",
+                str(args.verify),
+            ],
+        )
+
+
+def report(db: str, a: dict[str, float], v: dict[str, float]) -> None:
+    print(f"| {db}: bare INSERT, one per transaction | {a['bare_one']:,.0f} rows/s | |")
+    print(
+        f"| {db}: audit append, one per transaction | {a['audit_one']:,.0f} events/s "
+        f"({a['audit_one'] / a['bare_one'] * 100:.0f}% of bare) | >= 80% |"
+    )
+    print(f"| {db}: bare INSERT, batches | {a['bare_batch']:,.0f} rows/s | |")
+    print(
+        f"| {db}: audit append, batches | {a['audit_batch']:,.0f} events/s "
+        f"({a['audit_batch'] / a['bare_batch'] * 100:.0f}% of bare) | >= 80% |"
+    )
+    print(
+        f"| {db}: verify | {v['per_second']:,.0f} events/s over {v['events']:,.0f} | >= 500,000/s |"
+    )
+
+
+if __name__ == "__main__":
+    main()
