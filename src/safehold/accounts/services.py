@@ -358,6 +358,19 @@ class AccessEntry:
     proof_b64: list[str] | None  # None: not covered by a checkpoint yet
     checkpoint: str | None
 
+    @property
+    def field_label(self) -> str:
+        """The revealed field, in the reader's language."""
+        from django.utils.translation import gettext, pgettext
+
+        labels = {
+            "name": pgettext("a person's", "name"),
+            "email": gettext("e-mail address"),
+            "mailing_address": gettext("mailing address"),
+            "phone": gettext("phone number"),
+        }
+        return labels.get(str(self.detail.get("field", "")), gettext("personal data"))
+
 
 def access_history(user: User) -> list[AccessEntry]:
     """Events about ``user`` that someone else caused (staff reveals; later disclosures and
