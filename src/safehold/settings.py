@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "safehold.vault",
     "safehold.audit",
     "safehold.accounts",
+    "safehold.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -324,3 +325,25 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "safehold.core.views.csrf_failure"
+
+# --- API ---
+# The HTTP API at /api/v1/ (docs/api.md). Rate limits are fixed windows in the cache
+# (Redis with SAFEHOLD_REDIS_URL, so every app server shares them): per server key
+# or signed-in person, and per client IP for every API request.
+from safehold.api.rates import parse_rate  # noqa: E402  # after conf, before Django starts
+
+SAFEHOLD_API_RATE_KEY = parse_rate(
+    "SAFEHOLD_API_RATE_KEY", conf.env_str("SAFEHOLD_API_RATE_KEY", "600/m")
+)
+SAFEHOLD_API_RATE_IP = parse_rate(
+    "SAFEHOLD_API_RATE_IP", conf.env_str("SAFEHOLD_API_RATE_IP", "1200/m")
+)
+# ninja ships Swagger UI's files; as an installed app they are static files of this
+# server, so the API docs page loads nothing from a CDN.
+INSTALLED_APPS += ["ninja"]
+# Problem documents for every failure under /api/, and the per-IP limit: right
+# after the request id is set, before sessions are read.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("safehold.core.middleware.RequestIdMiddleware") + 1,
+    "safehold.api.middleware.ApiMiddleware",
+)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/", include("safehold.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("safehold.api.urls")),
 ]
 
 handler400 = "safehold.core.views.bad_request"

@@ -1,0 +1,109 @@
+"""API cost on a real `safehold serve` (gunicorn, SQLite): an authenticated read
+against the API's hello ceiling, in the same run.
+
+Starts Safehold in a fresh data directory on 127.0.0.1, creates one server key,
+then times, sequentially from one client over one kept-alive connection, in
+alternation: ``GET /api/v1/health`` (the ceiling: no key, no database, but the
+whole middleware stack and the per-IP rate limit) and ``GET /api/v1/me`` with the
+key (key lookup, hash check, scope check, per-key and per-IP rate limits in the
+cache). Prints medians, p90s and the ratio to the ceiling.
+
+    python bench/api.py [--rounds 500]
+
+The rate limits stay on (they are part of the cost) but are raised above what the
+run sends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=500)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFEHOLD_")}
+    env |= {
+        "SAFEHOLD_DATA_DIR": str(data_dir),
+        "SAFEHOLD_API_RATE_KEY": "1000000/m",
+        "SAFEHOLD_API_RATE_IP": "1000000/m",
+    }
+    cmd = [sys.executable, "-m", "safehold"]
+    subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
+    created = subprocess.run(
+        [*cmd, "apikey", "create", "--name", "bench", "--scopes", "keys:read"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    token = created.stdout.strip().splitlines()[-1]
+    port = _free_port()
+    server = subprocess.Popen(
+        [*cmd, "serve", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(200):
+            try:
+                connection.request("GET", "/api/v1/health")
+                connection.getresponse().read()
+                break
+            except OSError:
+                connection.close()
+                time.sleep(0.1)
+
+        def get(path: str, headers: dict[str, str]) -> float:
+            start = time.perf_counter()
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - start) * 1000
+            if response.status != 200:
+                raise SystemExit(f"{path} answered {response.status}")
+            return elapsed
+
+        requests = {
+            "health (ceiling)": ("/api/v1/health", {}),
+            "me (key)": ("/api/v1/me", {"Authorization": f"Bearer {token}"}),
+        }
+        for path, headers in requests.values():  # warm up
+            for _ in range(20):
+                get(path, headers)
+        results: dict[str, list[float]] = {name: [] for name in requests}
+        for _ in range(args.rounds):
+            for name, (path, headers) in requests.items():
+                results[name].append(get(path, headers))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    ceiling = statistics.median(results["health (ceiling)"])
+    print(f"rounds: {args.rounds}, python {sys.version.split()[0]}, cpus {os.cpu_count()}")
+    print("| request | median ms | p90 ms | ratio to ceiling |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, samples in results.items():
+        samples.sort()
+        p90 = samples[int(len(samples) * 0.9) - 1]
+        median = statistics.median(samples)
+        print(f"| {name} | {median:.2f} | {p90:.2f} | {median / ceiling:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
