@@ -174,18 +174,11 @@ def proofs(size: int) -> dict[str, float]:
     db.close()
     build = time.perf_counter() - start
     root = compact.root()
-    connections.databases["proofs"] = {
-        **connections.databases["default"],
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(path),
-        "OPTIONS": {},
-    }
-    # The app's reader, pointed at the big log.
-    from safehold.audit.models import Event, Node
-
-    original = (Event.objects, Node.objects)
-    Event.objects = Event.objects.db_manager("proofs")  # type: ignore[misc]
-    Node.objects = Node.objects.db_manager("proofs")  # type: ignore[misc]
+    # The app's own node reader, pointed at the big log.
+    default = connections["default"]
+    default.close()
+    original_name = default.settings_dict["NAME"]
+    default.settings_dict["NAME"] = str(path)
     try:
         rng = random.Random(6962)  # noqa: S311  # which leaves to prove, not a secret
         times, sizes = [], []
@@ -205,7 +198,8 @@ def proofs(size: int) -> dict[str, float]:
             services.consistency_proof(old, size)
             ctimes.append((time.perf_counter() - start) * 1000)
     finally:
-        Event.objects, Node.objects = original  # type: ignore[misc]
+        default.close()
+        default.settings_dict["NAME"] = original_name
     times.sort()
     return {
         "size": float(size),

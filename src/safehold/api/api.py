@@ -208,6 +208,12 @@ def problem_type(
 
 
 # Feature apps add theirs here: ("/consent", safehold.consent.api.router), ...
-ROUTERS: list[tuple[str, Router]] = [("", router)]
+def _routers() -> list[tuple[str, Router]]:
+    from safehold.api.routes_audit import router as audit_router
+
+    return [("", router), ("/audit", audit_router)]
+
+
+ROUTERS: list[tuple[str, Router]] = _routers()
 
 api = build_api(ROUTERS)

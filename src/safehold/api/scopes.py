@@ -19,6 +19,7 @@ class Scope(models.TextChoices):
     SHARE_REQUEST = "share:request", "ask the share gate to disclose data to a recipient"
     EXPORT_REQUEST = "export:request", "start an export of a person's data"
     KEYS_READ = "keys:read", "read the calling key's own name, scopes and expiry (GET /me)"
+    AUDIT_READ = "audit:read", "read the audit log's signed checkpoints and its proofs"
 
 
 # A public site key is embedded in the operator's web pages, so anyone can copy

@@ -32,6 +32,8 @@ from safehold.api.exceptions import (
 )
 from safehold.api.models import ApiKey
 from safehold.api.scopes import SITE_KEY_SCOPES, Scope, parse_scopes
+from safehold.audit.events import ActorKind, EventType
+from safehold.audit.services import Actor, record_event
 
 if TYPE_CHECKING:
     from safehold.accounts.models import User
@@ -111,6 +113,11 @@ def create_api_key(
                     expires_at=expires_at,
                     created_by=actor if actor is not None and actor.pk else None,
                 )
+                record_event(
+                    EventType.API_KEY_CREATED,
+                    actor=_audit_actor(actor),
+                    detail={"key_id": api_key.pk, "kind": kind, "scopes": api_key.scopes},
+                )
         except IntegrityError:  # a prefix collision (48 random bits): draw again
             continue
         logger.info("api.key_created key_id=%s kind=%s", api_key.pk, kind)
@@ -133,6 +140,9 @@ def revoke_api_key(key_id: int, *, actor: User | None) -> tuple[ApiKey, bool]:
             return api_key, False
         api_key.revoked_at = _now()
         api_key.save(update_fields=["revoked_at"])
+        record_event(
+            EventType.API_KEY_REVOKED, actor=_audit_actor(actor), detail={"key_id": api_key.pk}
+        )
     logger.info("api.key_revoked key_id=%s", api_key.pk)
     return api_key, True
 
@@ -187,6 +197,13 @@ def key_scopes(api_key: ApiKey) -> frozenset[Scope]:
     if api_key.kind == ApiKey.Kind.SITE:
         held &= SITE_KEY_SCOPES
     return frozenset(held)
+
+
+def _audit_actor(actor: User | None) -> Actor:
+    """A staff member in the admin, or the operator at the command line (the system)."""
+    if actor is None or not actor.pk:
+        return Actor.system()
+    return Actor(ActorKind.STAFF if actor.is_staff else ActorKind.PERSON, str(actor.pk))
 
 
 def record_api_access(*, actor: str, action: str, subject: str | None = None) -> None:

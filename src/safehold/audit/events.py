@@ -29,6 +29,9 @@ class EventType(StrEnum):
     MFA_RECOVERY_CODES_RESET = "mfa:recovery-codes:reset"
     # Staff access to personal data
     PII_REVEALED = "pii:revealed"
+    # The HTTP API
+    API_KEY_CREATED = "api:key:created"
+    API_KEY_REVOKED = "api:key:revoked"
     # The vault
     KEYS_ROTATED = "vault:keys:rotated"
     KEY_SHREDDED = "vault:key:shredded"

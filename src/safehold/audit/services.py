@@ -19,12 +19,11 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, transaction
-from django.db.models import Q
 from django.http import HttpRequest
 
 from safehold.audit import merkle, signing
 from safehold.audit.events import ActorKind, EventType, Purpose
-from safehold.audit.models import Checkpoint, Event, Head, Node
+from safehold.audit.models import Checkpoint, Event, Head
 from safehold.vault import keys
 from safehold.vault.exceptions import KeyShredded
 
@@ -372,39 +371,45 @@ def latest_checkpoint() -> Checkpoint | None:
 
 
 class DatabaseNodes:
-    """``merkle.NodeReader`` over the stored nodes, recomputing low levels from leaf hashes."""
+    """``merkle.NodeReader`` over the stored nodes, recomputing low levels from leaf hashes.
+
+    One query for all the stored nodes a proof needs and one for the leaves below
+    NODE_MIN_LEVEL, each a UNION ALL of point or range look-ups on a primary or
+    unique index (an OR of conditions can make a database scan the table).
+    """
 
     def get_nodes(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         found: dict[tuple[int, int], bytes] = {}
         high = [(lvl, idx) for lvl, idx in wanted if lvl >= NODE_MIN_LEVEL]
         low = [(lvl, idx) for lvl, idx in wanted if lvl < NODE_MIN_LEVEL]
-        if high:
-            query = Q()
-            for lvl, idx in high:
-                query |= Q(level=lvl, index=idx)
-            for lvl, idx, digest in Node.objects.filter(query).values_list(
-                "level", "index", "hash"
-            ):
-                found[(lvl, idx)] = bytes(digest)
-        if low:
-            query = Q()
-            for lvl, idx in low:
-                query |= Q(seq__gte=idx << lvl, seq__lt=(idx + 1) << lvl)
-            leaves = {
-                seq: bytes(h)
-                for seq, h in Event.objects.filter(query).values_list("seq", "leaf_hash")
-            }
-            for lvl, idx in low:
-                hashes = [leaves.get(seq) for seq in range(idx << lvl, (idx + 1) << lvl)]
-                if any(h is None for h in hashes):
-                    continue
-                level_hashes: list[bytes] = hashes  # type: ignore[assignment]  # checked just above
-                while len(level_hashes) > 1:
-                    level_hashes = [
-                        merkle.node_hash(level_hashes[i], level_hashes[i + 1])
-                        for i in range(0, len(level_hashes), 2)
-                    ]
-                found[(lvl, idx)] = level_hashes[0]
+        index_column = connection.ops.quote_name("index")
+        with connection.cursor() as cursor:
+            if high:
+                branch = (
+                    f"SELECT level, {index_column}, hash FROM audit_node "  # noqa: S608  # quoted name
+                    f"WHERE level = %s AND {index_column} = %s"
+                )
+                params = [v for key in high for v in key]
+                cursor.execute(" UNION ALL ".join([branch] * len(high)), params)
+                for lvl, idx, digest in cursor.fetchall():
+                    found[(int(lvl), int(idx))] = bytes(digest)
+            leaves: dict[int, bytes] = {}
+            if low:
+                branch = "SELECT seq, leaf_hash FROM audit_event WHERE seq >= %s AND seq < %s"
+                params = [v for lvl, idx in low for v in (idx << lvl, (idx + 1) << lvl)]
+                cursor.execute(" UNION ALL ".join([branch] * len(low)), params)
+                leaves = {int(seq): bytes(h) for seq, h in cursor.fetchall()}
+        for lvl, idx in low:
+            hashes = [leaves.get(seq) for seq in range(idx << lvl, (idx + 1) << lvl)]
+            if any(h is None for h in hashes):
+                continue
+            level_hashes: list[bytes] = hashes  # type: ignore[assignment]  # checked just above
+            while len(level_hashes) > 1:
+                level_hashes = [
+                    merkle.node_hash(level_hashes[i], level_hashes[i + 1])
+                    for i in range(0, len(level_hashes), 2)
+                ]
+            found[(lvl, idx)] = level_hashes[0]
         return found
 
 
