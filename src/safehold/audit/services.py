@@ -247,7 +247,9 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
     """
     quote = connection.ops.quote_name
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint: an append that fails must fail the caller's whole transaction anyway
+    # (the change may not commit without its event), and a savepoint costs two round trips.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")  # noqa: S608
         row = cursor.fetchone()
         if row is None:
