@@ -27,11 +27,12 @@ def _describe(exc: BaseException) -> str:
     Integrity and data errors can quote the offending values (PostgreSQL does),
     so only their kind is shown.
     """
+    from django.core.exceptions import ValidationError
     from django.db import DataError, IntegrityError
 
     kind = type(exc).__name__
-    if isinstance(exc, IntegrityError | DataError):
-        return f"{kind}: the database refused the change (run with --traceback for details)"
+    if isinstance(exc, IntegrityError | DataError | ValidationError):
+        return f"{kind}: the values were refused (run with --traceback for details)"
     first_line = (str(exc).strip().splitlines() or [""])[0][:300]
     return f"{kind}: {first_line}" if first_line else kind
 

@@ -313,7 +313,14 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        # Tracebacks keep the exception's type and frames but not its message, which
+        # can quote values (a database error names the duplicate e-mail address).
+        "plain": {
+            "()": "safehold.core.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": conf.env_str("SAFEHOLD_LOG_LEVEL", "INFO")},
     "loggers": {

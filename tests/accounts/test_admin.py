@@ -95,3 +95,16 @@ def test_staff_find_a_person_by_phone_through_the_blind_index(make_user, person:
     assert "jane" in page
     page = client.get("/admin/accounts/user/", {"q": "+86 138 1234 9999"}).content.decode()
     assert ">jane<" not in page
+
+
+def test_allauth_email_admin_is_gone_and_email_search_needs_the_whole_address(
+    make_user, person: User
+) -> None:  # type: ignore[no-untyped-def]
+    client = _staff(make_user, can_reveal=False)
+    listing = client.get("/admin/account/emailaddress/")
+    assert listing.status_code in (403, 404)
+    assert b"jane@example.com" not in listing.content
+    assert ">jane<" not in client.get("/admin/accounts/user/", {"q": "jane@exa"}).content.decode()
+    assert (
+        ">jane<" in client.get("/admin/accounts/user/", {"q": "jane@example.com"}).content.decode()
+    )

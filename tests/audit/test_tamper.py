@@ -141,3 +141,16 @@ def test_an_intact_log_verifies_against_its_published_checkpoint(log) -> None:  
         signing.parse_checkpoint("not a checkpoint")
     bad: Callable[[str], str] = lambda t: t.replace(t.split("\n")[1], "41", 1)  # noqa: E731
     assert not verify_log(against=signing.parse_checkpoint(bad(text))).ok
+
+
+def test_events_removed_after_the_last_checkpoint_are_caught_by_the_head(log) -> None:  # type: ignore[no-untyped-def]
+    triggers.install(connection)
+    for i in range(3):
+        record_event(EventType.PII_REVEALED, actor=Actor.system(), detail={"field": "name", "i": i})
+    report = verify_log()
+    assert report.ok
+    assert report.unsigned == 3
+    triggers.remove(connection)
+    sql("DELETE FROM audit_event WHERE seq >= 41")
+    found = problems()
+    assert "the log holds 41 events but its head records 43" in found[0]

@@ -128,7 +128,12 @@ def test_malformed_form_post_gets_a_form_error_not_a_crash(client: Client) -> No
 
 
 @pytest.mark.django_db
-def test_request_id_is_echoed(client: Client) -> None:
+def test_request_id_is_echoed(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    # A client's own id is ignored (it would go into the audit log) ...
+    response = client.get("/", HTTP_X_REQUEST_ID="abcdef0123456789")
+    assert response["X-Request-ID"] != "abcdef0123456789"
+    # ... a trusted proxy's is kept.
+    settings.SAFEHOLD_TRUSTED_PROXY_COUNT = 1
     response = client.get("/", HTTP_X_REQUEST_ID="abcdef0123456789")
     assert response["X-Request-ID"] == "abcdef0123456789"
     response = client.get("/", HTTP_X_REQUEST_ID="<script>")

@@ -232,3 +232,47 @@ def test_mfa_secrets_are_sealed() -> None:
     tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
     with pytest.raises(VaultIntegrityError):
         adapter.decrypt(tampered)
+
+
+def test_no_bulk_path_writes_plain_text(person: User) -> None:
+    from django.db.models import Value
+
+    for attempt in (
+        lambda: User.objects.filter(pk=person.pk).update(name=Value("Plain Text")),
+        lambda: User.objects.filter(pk=person.pk).update(phone_index="0" * 64),
+        lambda: User.objects.bulk_create([User(username="bulk", name="Bulk Person")]),
+        lambda: User.objects.bulk_update([person], ["name"]),
+    ):
+        with pytest.raises(UnsafeWrite), transaction.atomic():
+            attempt()
+    raw = _raw("accounts_user", "name", person.pk)
+    assert raw is not None
+    assert raw[0] == 1
+    assert _fresh(person).name == "Li Mei"
+    # Plain columns can still be bulk-updated.
+    assert User.objects.filter(pk=person.pk).update(is_active=True) == 1
+
+
+def test_saving_a_partly_loaded_row_keeps_the_blind_index_right(person: User) -> None:
+    partial = User.objects.only("id", "username").get(pk=person.pk)
+    partial.phone = "+8613700000001"
+    partial.save()
+    assert find_account_by_phone("+8613700000001") == person
+    assert find_account_by_phone("+8613912345678") is None
+    assert _fresh(person).name == "Li Mei"
+
+
+def test_a_deferred_field_read_after_another_save_still_opens(person: User) -> None:
+    partial = User.objects.only("id", "username").get(pk=person.pk)
+    other = User.objects.get(pk=person.pk)
+    other.name = "Li Mei II"
+    other.save()
+    assert partial.name == "Li Mei II"
+
+
+def test_save_takes_keyword_arguments_only(person: User) -> None:
+    with pytest.raises(TypeError):
+        person.save(False, False, None, ["name"])
+    person.name = "Generator Saved"
+    person.save(update_fields=(f for f in ["name"]))
+    assert _fresh(person).name == "Generator Saved"

@@ -11,3 +11,7 @@ class HintRevealsPassword(AccountsError):  # a domain condition, not a crash
 
 class WrongPassword(AccountsError):  # a domain condition
     """The current password given to confirm a change was not right."""
+
+
+class TooManyAttempts(AccountsError):  # a domain condition
+    """Too many password checks for this account in a short time."""

@@ -31,7 +31,8 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         if not encrypted_text.startswith(_PREFIX):
-            return encrypted_text  # written before encryption was on
+            # Every secret is sealed on write: an unsealed one was put there around us.
+            raise VaultIntegrityError("an MFA secret is not sealed")
         raw = base64.b64decode(encrypted_text[len(_PREFIX) :])
         try:
             return self._aead().decrypt(raw[:12], raw[12:], _CONTEXT).decode()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -13,12 +13,18 @@ from safehold.vault.fields import (
     EncryptedIPAddressField,
     EncryptedTextField,
 )
-from safehold.vault.models import VaultModel
+from safehold.vault.models import VaultModel, VaultQuerySet
 
 NAME_MAX = 150
 ADDRESS_MAX = 500
 PHONE_MAX = 20  # E.164: "+" and at most 15 digits
 HINT_MAX = 200
+
+
+class AccountManager(UserManager.from_queryset(VaultQuerySet)):  # type: ignore[misc]  # a dynamic base
+    """Django's user manager over the vault's queryset (no bulk writes of personal fields)."""
+
+    use_in_migrations = True
 
 
 class User(VaultModel, AbstractUser):
@@ -45,6 +51,8 @@ class User(VaultModel, AbstractUser):
     password_hint = EncryptedTextField(_("password hint"), max_length=HINT_MAX, default="")
 
     vault_key_field = "data_key"
+
+    objects = AccountManager()  # type: ignore[misc]  # the user manager, with the vault queryset
 
     class Meta:
         verbose_name = _("user")

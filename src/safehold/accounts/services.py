@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from safehold.accounts.adapter import AccountAdapter, client_ip
-from safehold.accounts.exceptions import HintRevealsPassword, WrongPassword
+from safehold.accounts.exceptions import HintRevealsPassword, TooManyAttempts, WrongPassword
 from safehold.accounts.geo import get_geolocator
 from safehold.accounts.models import SignedInSession, User
 from safehold.accounts.validators import hint_reveals_password
@@ -129,6 +129,8 @@ def set_password_hint(
     """
     if actor.pk != user.pk:
         raise PermissionError("a password hint is set by the account's owner")
+    if request is not None and not ratelimit.consume(request, action="change_password", user=user):
+        raise TooManyAttempts()
     if not user.check_password(current_password):
         raise WrongPassword()
     hint = hint.strip()
@@ -190,11 +192,19 @@ def send_password_hint(request: HttpRequest, identifier: str) -> bool:
     if primary is None:
         return True
     record_event(EventType.PASSWORD_HINT_SENT, actor=Actor.from_request(request), subject=user)
-    AccountAdapter(request).send_mail(
-        "accounts/email/password_hint",
-        primary.email,
-        {"user": user, "hint": user.password_hint},
-    )
+    email, hint = primary.email, user.password_hint
+
+    # After the commit, outside the audit log's lock: a slow mail server must not hold
+    # up every audited write, and a rolled-back request sends nothing.
+    def send() -> None:
+        from allauth.core.context import request_context
+
+        with request_context(request):
+            AccountAdapter(request).send_mail(
+                "accounts/email/password_hint", email, {"user": user, "hint": hint}
+            )
+
+    transaction.on_commit(send)
     logger.info("password hint sent request_id=%s", getattr(request, "request_id", "-"))
     return True
 

@@ -35,7 +35,14 @@ def hint_reveals_password(hint: str, password: str) -> bool:
     characters at least half the password long (and at least 4); or the two are
     60 % similar or more overall, or for any word of the hint.
     """
+    raw_hint = unicodedata.normalize("NFKC", hint).casefold()
+    raw_password = unicodedata.normalize("NFKC", password).casefold()
+    if raw_password and (raw_password in raw_hint or raw_password[::-1] in raw_hint):
+        return True
     norm_hint, norm_password = _normalise(hint), _normalise(password)
+    if len(norm_password) < len(raw_password.replace(" ", "")) / 2:
+        # Mostly symbols or emoji: compare what was typed, not the letters left over.
+        norm_hint, norm_password = raw_hint, raw_password
     if not norm_hint or not norm_password:
         return False
     if norm_password in norm_hint or norm_password[::-1] in norm_hint:

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from safehold.accounts import services
-from safehold.accounts.exceptions import HintRevealsPassword, WrongPassword
+from safehold.accounts.exceptions import HintRevealsPassword, TooManyAttempts, WrongPassword
 from safehold.accounts.forms import (
     HintRequestForm,
     PasswordHintForm,
@@ -83,6 +83,8 @@ def password_hint(request: HttpRequest) -> HttpResponse:
             )
         except WrongPassword:
             form.add_error("current_password", _("This is not your current password."))
+        except TooManyAttempts:
+            form.add_error(None, _("Too many attempts. Wait a minute and try again."))
         except HintRevealsPassword:
             form.add_error(
                 "hint",

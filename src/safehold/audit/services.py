@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection, transaction
 from django.http import HttpRequest
@@ -25,7 +26,7 @@ from safehold.audit import merkle, signing
 from safehold.audit.events import ActorKind, EventType, Purpose
 from safehold.audit.models import Checkpoint, Event, Head
 from safehold.vault import keys
-from safehold.vault.exceptions import KeyShredded
+from safehold.vault.exceptions import KeyShredded, VaultError
 
 #: Perfect subtrees below this level are not stored; proofs recompute them from at
 #: most 2**NODE_MIN_LEVEL leaf hashes. One stored node per 8 events, not 1 per event.
@@ -66,9 +67,12 @@ class Actor:
     def from_request(cls, request: HttpRequest | None, *, api_key_id: str | None = None) -> Actor:
         if request is None:
             return cls.system()
-        from safehold.accounts.adapter import client_ip
+        from allauth.account.adapter import get_adapter
 
-        ip = client_ip(request) or ""
+        try:
+            ip = str(get_adapter(request).get_client_ip(request))
+        except Exception:
+            ip = ""
         request_id = str(getattr(request, "request_id", ""))
         if api_key_id:
             return cls(ActorKind.API_KEY, api_key_id, ip, request_id)
@@ -177,15 +181,17 @@ def open_sealed(record: EventRecord) -> dict[str, str] | None:
     """The sealed part of an event (``ip``, ``note``); None once its key is shredded."""
     if not record.sealed:
         return {}
-    raw = base64.b64decode(record.sealed)
     try:
+        raw = base64.b64decode(record.sealed)
         if record.sealed_key == SYSTEM_SEAL_KEY:
             aead = AESGCM(keys.system_secret("audit-seal-v1"))
         else:
             aead = keys.data_key(record.sealed_key)
+        opened: dict[str, str] = json.loads(aead.decrypt(raw[:12], raw[12:], _SEAL_CONTEXT))
     except KeyShredded:
         return None
-    opened: dict[str, str] = json.loads(aead.decrypt(raw[:12], raw[12:], _SEAL_CONTEXT))
+    except (InvalidTag, ValueError, VaultError):
+        return {"error": "unreadable"}  # `safehold audit verify` says whether the log was altered
     return opened
 
 

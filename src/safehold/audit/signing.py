@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,6 +46,11 @@ def key_id_of(public: Ed25519PublicKey) -> str:
 
 @functools.cache
 def signing_key() -> Ed25519PrivateKey:
+    """``SAFEHOLD_AUDIT_SIGNING_KEY`` (base64 of the 32-byte Ed25519 seed; the same on every
+    app server), else ``audit-signing.key`` in the data directory, made on first use."""
+    from_env = os.environ.get("SAFEHOLD_AUDIT_SIGNING_KEY", "").strip()
+    if from_env:
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(from_env))
     path = settings.DATA_DIR / KEY_FILE
     conf._write_private_file(
         path, base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()) + b"\n"

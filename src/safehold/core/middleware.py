@@ -25,7 +25,14 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        from django.conf import settings
+
+        # A client's own id is not trusted: it ends up in the permanent audit log.
+        incoming = (
+            request.META.get("HTTP_X_REQUEST_ID", "")
+            if settings.SAFEHOLD_TRUSTED_PROXY_COUNT
+            else ""
+        )
         request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         request.request_id = request_id  # type: ignore[attr-defined]  # our own request attribute
         response = self.get_response(request)

@@ -250,7 +250,12 @@ class _EncryptedAttribute:
             return self
         attname = self.field.attname
         if attname not in instance.__dict__:  # deferred by .only() / .defer()
-            instance.refresh_from_db(fields=[attname])
+            # Reload the binding with the value: the row may have been saved since.
+            binding = ["vault_row", "vault_version"]
+            key_field = getattr(instance, "vault_key_field", None)
+            if key_field:
+                binding.append(key_field)
+            instance.refresh_from_db(fields=[attname, *binding])
         value = instance.__dict__.get(attname)
         if isinstance(value, Sealed):
             value = self.field.open(instance, value)

@@ -163,6 +163,14 @@ class KeyStore:
 
         Returns False if that version exists already (another process made it first).
         """
+        try:
+            return self._add_kek(version, wrapped)
+        except (sqlite3.IntegrityError, Exception) as exc:  # a racing process made it first
+            if self.kek(version) is not None:
+                return False
+            raise exc
+
+    def _add_kek(self, version: int, wrapped: bytes) -> bool:
         with self.transaction():
             if self._execute(
                 "SELECT 1 FROM safehold_vault_kek WHERE version = ?", (version,)

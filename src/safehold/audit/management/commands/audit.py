@@ -73,6 +73,11 @@ class Command(BaseCommand):
         except signing.CheckpointFormatError as exc:
             raise CommandError(str(exc)) from None
         report = verify_log(public_key=public, against=against)
+        if report.unsigned:
+            self.stderr.write(
+                f"note: the last {report.unsigned} events are not in a signed checkpoint yet "
+                "(`safehold audit checkpoint --new` signs them now)"
+            )
         if report.ok:
             self.stdout.write(
                 self.style.SUCCESS(
