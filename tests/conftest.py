@@ -45,17 +45,24 @@ def _audit_triggers(request: pytest.FixtureRequest) -> Iterator[None]:
     """The audit tables refuse DELETE, so a test that commits (transactional_db, the
     live server) would fail in Django's flush afterwards: lift the triggers just for
     that flush, and put them back for the next test."""
-    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction", False))
+    )
+    if not transactional:
         yield
         return
     from django.db import connection
 
     from safehold.audit import triggers
 
-    request.getfixturevalue("transactional_db")
+    # Set up after the database fixture, so that this teardown runs before its flush.
+    request.getfixturevalue("_django_db_helper")
     triggers.install(connection)
     yield
-    triggers.remove(connection)  # flush follows; the next transactional test reinstalls
+    triggers.remove(connection)  # flush follows (and its post_migrate puts them back)
 
 
 @pytest.fixture(autouse=True)

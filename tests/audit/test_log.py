@@ -207,3 +207,28 @@ def test_checkpoints_are_made_at_least_every_minute(alice: User, monkeypatch) ->
     record_event(EventType.PROFILE_UPDATED, actor=Actor.system(), subject=alice)
     assert Checkpoint.objects.count() == count + 1
     assert Checkpoint.objects.latest().tree_size == Event.objects.count()
+
+
+def test_renaming_the_operator_does_not_break_old_checkpoints(alice: User, settings) -> None:  # type: ignore[no-untyped-def]
+    record_event(EventType.PROFILE_UPDATED, actor=Actor.system(), subject=alice)
+    services.make_checkpoint()
+    settings.SAFEHOLD_OPERATOR_NAME = "SMM Holdings"
+    record_event(EventType.PROFILE_UPDATED, actor=Actor.system(), subject=alice)
+    services.make_checkpoint()
+    assert verify_log().ok
+    origins = list(Checkpoint.objects.order_by("id").values_list("origin", flat=True))
+    assert origins[-1] == "safehold audit log SMM Holdings"
+    assert origins[-2] == "safehold audit log SMM"
+
+
+def test_every_audit_table_has_its_triggers_after_migrating() -> None:
+    """Altering an audit table rebuilds it on SQLite; migrate puts the triggers back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute(
+                "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
+            )
+        tables = {row[0] for row in cursor.fetchall()}
+    assert {"audit_event", "audit_node", "audit_checkpoint"} <= tables

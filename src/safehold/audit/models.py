@@ -66,6 +66,7 @@ class Head(models.Model):
 class Checkpoint(models.Model):
     """A signed statement of the tree's size and root at a time (Ed25519)."""
 
+    origin = models.CharField(max_length=200, default="")  # the signed origin line, as signed
     tree_size = models.BigIntegerField()
     root_hash = models.BinaryField()
     created_at = models.DateTimeField()

@@ -258,9 +258,14 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")  # noqa: S608
         row = cursor.fetchone()
-        if row is None:
-            cursor.execute("INSERT INTO audit_head (id, size, edge) VALUES (1, 0, %s)", [b""])
-            row = (0, b"", None)
+        if row is None:  # a new (or flushed) log: several processes may get here at once
+            cursor.execute(
+                "INSERT INTO audit_head (id, size, edge) VALUES (1, 0, %s) "
+                "ON CONFLICT (id) DO NOTHING",
+                [b""],
+            )
+            cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")  # noqa: S608
+            row = cursor.fetchone()
         size, edge_bytes, checkpointed_at = row[0], bytes(row[1]), row[2]
         if isinstance(checkpointed_at, str):  # SQLite hands back text
             checkpointed_at = datetime.fromisoformat(checkpointed_at)
@@ -341,10 +346,16 @@ def record_events(
 
 
 def _checkpoint(size: int, root: bytes, now: datetime) -> Checkpoint:
-    body = signing.checkpoint_body(size, root, now)
+    origin = signing.origin()
+    body = signing.checkpoint_body(size, root, now, origin)
     key_id, signature = signing.sign(body)
     return Checkpoint.objects.create(
-        tree_size=size, root_hash=root, created_at=now, key_id=key_id, signature=signature
+        origin=origin,
+        tree_size=size,
+        root_hash=root,
+        created_at=now,
+        key_id=key_id,
+        signature=signature,
     )
 
 
@@ -362,7 +373,7 @@ def make_checkpoint() -> Checkpoint:
 
 def published(checkpoint: Checkpoint) -> signing.PublishedCheckpoint:
     return signing.PublishedCheckpoint(
-        origin=signing.origin(),
+        origin=checkpoint.origin or signing.origin(),
         size=checkpoint.tree_size,
         root=bytes(checkpoint.root_hash),
         created_at=checkpoint.created_at.isoformat(timespec="microseconds"),

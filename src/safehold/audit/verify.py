@@ -79,7 +79,10 @@ def verify_log(
         report.checkpoints += 1
         signed_at = cp.created_at.isoformat(timespec="seconds")
         label = f"checkpoint #{cp.id} (size {cp.tree_size}, {signed_at})"
-        body = signing.checkpoint_body(cp.tree_size, bytes(cp.root_hash), cp.created_at)
+        # The origin as it was signed: renaming the operator later does not break it.
+        body = signing.checkpoint_body(
+            cp.tree_size, bytes(cp.root_hash), cp.created_at, cp.origin or None
+        )
         if cp.key_id != key_id or not signing.verify_signature(body, bytes(cp.signature), key):
             report.problems.append(
                 f"{label} is not signed by this installation's audit key {key_id}"
