@@ -40,6 +40,8 @@ def _describe(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "safehold"
+    # Everything Safehold writes (database, WAL, keys, mail, cache) is its owner's alone.
+    os.umask(0o077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safehold.settings")
 
     from safehold import conf

@@ -85,7 +85,7 @@ def test_serve_first_start_creates_private_keys_and_serves_with_gunicorn(tmp_pat
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     for name in ("secret.key", "master.key"):
         assert stat.S_IMODE((data_dir / name).stat().st_mode) == 0o600, name
-    assert (data_dir / "safehold.sqlite3").exists()
+    assert stat.S_IMODE((data_dir / "safehold.sqlite3").stat().st_mode) == 0o600
 
 
 def test_keys_are_never_overwritten_on_a_later_start(tmp_path: Path) -> None:
