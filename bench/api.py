@@ -19,19 +19,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from _common import free_port, print_timings
 
 
 def main() -> None:
@@ -53,7 +47,7 @@ def main() -> None:
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     token = created.stdout.strip().splitlines()[-1]
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*cmd, "serve", "--port", str(port), "--workers", "2"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -94,15 +88,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    ceiling = statistics.median(results["health (ceiling)"])
-    print(f"rounds: {args.rounds}, python {sys.version.split()[0]}, cpus {os.cpu_count()}")
-    print("| request | median ms | p90 ms | ratio to ceiling |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, samples in results.items():
-        samples.sort()
-        p90 = samples[int(len(samples) * 0.9) - 1]
-        median = statistics.median(samples)
-        print(f"| {name} | {median:.2f} | {p90:.2f} | {median / ceiling:.1f}x |")
+    print_timings(results, "health (ceiling)", "ceiling", args.rounds, digits=2)
 
 
 if __name__ == "__main__":

@@ -23,27 +23,11 @@ import time
 import uuid
 from pathlib import Path
 
+from _common import setup_django
+
 
 def setup(database_url: str | None) -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-audit-"))
-    for name in list(os.environ):
-        if name.startswith("SAFEHOLD_") and name != "SAFEHOLD_BENCH_PG":
-            del os.environ[name]
-    os.environ["SAFEHOLD_DATA_DIR"] = str(data_dir)
-    if database_url:
-        os.environ["SAFEHOLD_DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "safehold.settings"
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from safehold import conf
-
-    conf.ensure_data_dir(data_dir)
-    (data_dir / "static").mkdir()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django("safehold-bench-audit-", database_url)
 
 
 def appends(n: int, batch: int) -> dict[str, float]:

@@ -18,8 +18,6 @@ import argparse
 import http.cookiejar
 import os
 import re
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,13 +26,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from _common import free_port, print_timings
+
 PASSWORD = "Bench-mark-passphrase-2026"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _timed(fn) -> float:  # type: ignore[no-untyped-def]
@@ -61,7 +55,7 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*cmd, "serve", "--port", str(port), "--workers", "2"],
         env=env,
@@ -108,15 +102,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    baseline = statistics.median(results["home"])
-    print(f"rounds: {args.rounds}, python {sys.version.split()[0]}, cpus {os.cpu_count()}")
-    print("| request | median ms | p90 ms | ratio to home page |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, samples in results.items():
-        samples.sort()
-        p90 = samples[int(len(samples) * 0.9) - 1]
-        median = statistics.median(samples)
-        print(f"| {name} | {median:.1f} | {p90:.1f} | {median / baseline:.1f}x |")
+    print_timings(results, "home", "home page", args.rounds)
 
 
 if __name__ == "__main__":

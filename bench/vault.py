@@ -14,29 +14,13 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from _common import setup_django
 
 
 def setup() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-vault-"))
-    for name in list(os.environ):
-        if name.startswith("SAFEHOLD_"):
-            del os.environ[name]
-    os.environ["SAFEHOLD_DATA_DIR"] = str(data_dir)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "safehold.settings"
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from safehold import conf
-
-    conf.ensure_data_dir(data_dir)
-    (data_dir / "static").mkdir()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django("safehold-bench-vault-")
 
 
 def per_field(n: int) -> dict[str, float]:

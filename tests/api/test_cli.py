@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.helpers import run_safehold
+from tests.helpers import run_safehold
 
 TOKEN = re.compile(r"^sh_live_([0-9a-f]{12})_[0-9a-f]{64}$")
 

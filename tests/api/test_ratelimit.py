@@ -14,8 +14,8 @@ from safehold.api import ratelimit
 from safehold.api.rates import Rate, parse_rate
 from safehold.conf import ConfigError
 from tests.api.conftest import bearer
-from tests.api.helpers import run_safehold, serving
 from tests.api.test_errors import assert_problem
+from tests.helpers import run_safehold, serving
 
 
 def test_a_key_over_its_limit_gets_429_with_retry_after(client, make_key, settings) -> None:  # type: ignore[no-untyped-def]

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import stat
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-SAFEHOLD = [sys.executable, "-m", "safehold"]
-
-
-def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEHOLD_", "DJANGO_"))}
-    env["SAFEHOLD_DATA_DIR"] = str(data_dir)
-    env.update(extra)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers import SAFEHOLD, free_port, safehold_env
 
 
 def test_serve_first_start_creates_private_keys_and_serves_with_gunicorn(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*SAFEHOLD, "serve", "--port", str(port), "--workers", "2"],
-        env=_env(data_dir),
+        env=safehold_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -90,15 +74,15 @@ def test_serve_first_start_creates_private_keys_and_serves_with_gunicorn(tmp_pat
 
 def test_keys_are_never_overwritten_on_a_later_start(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    subprocess.run([*SAFEHOLD, "init"], env=_env(data_dir), check=True, capture_output=True)
+    subprocess.run([*SAFEHOLD, "init"], env=safehold_env(data_dir), check=True, capture_output=True)
     first = (data_dir / "master.key").read_bytes(), (data_dir / "secret.key").read_bytes()
-    subprocess.run([*SAFEHOLD, "init"], env=_env(data_dir), check=True, capture_output=True)
+    subprocess.run([*SAFEHOLD, "init"], env=safehold_env(data_dir), check=True, capture_output=True)
     assert ((data_dir / "master.key").read_bytes(), (data_dir / "secret.key").read_bytes()) == first
 
 
 def test_createadmin_then_the_admin_can_sign_in(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    env = _env(data_dir, SAFEHOLD_ADMIN_PASSWORD="Quiet-harbour-lantern-7")
+    env = safehold_env(data_dir, SAFEHOLD_ADMIN_PASSWORD="Quiet-harbour-lantern-7")
     subprocess.run([*SAFEHOLD, "init"], env=env, check=True, capture_output=True)
     done = subprocess.run(
         [
@@ -144,7 +128,7 @@ def test_createadmin_then_the_admin_can_sign_in(tmp_path: Path) -> None:
             "bob@example.test",
             "--no-input",
         ],
-        env=_env(data_dir, SAFEHOLD_ADMIN_PASSWORD="password"),
+        env=safehold_env(data_dir, SAFEHOLD_ADMIN_PASSWORD="password"),
         capture_output=True,
         text=True,
         check=False,
@@ -184,7 +168,7 @@ def test_createadmin_then_the_admin_can_sign_in(tmp_path: Path) -> None:
 def test_errors_are_one_line_and_a_nonzero_exit(tmp_path: Path, args, env_extra, expect) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
         [*SAFEHOLD, *args],
-        env=_env(tmp_path / "d", **env_extra),
+        env=safehold_env(tmp_path / "d", **env_extra),
         capture_output=True,
         text=True,
         check=False,
@@ -200,7 +184,7 @@ def test_errors_are_one_line_and_a_nonzero_exit(tmp_path: Path, args, env_extra,
 def test_check_deploy_in_production_mode_leaves_only_https_warnings(tmp_path: Path) -> None:
     done = subprocess.run(
         [*SAFEHOLD, "check", "--deploy", "--fail-level", "WARNING"],
-        env=_env(tmp_path / "d"),
+        env=safehold_env(tmp_path / "d"),
         capture_output=True,
         text=True,
         check=False,
@@ -214,7 +198,7 @@ def test_check_deploy_in_production_mode_leaves_only_https_warnings(tmp_path: Pa
 
     https = subprocess.run(
         [*SAFEHOLD, "check", "--deploy", "--fail-level", "WARNING"],
-        env=_env(tmp_path / "d", SAFEHOLD_HTTPS="true", SAFEHOLD_HSTS_PRELOAD="true"),
+        env=safehold_env(tmp_path / "d", SAFEHOLD_HTTPS="true", SAFEHOLD_HSTS_PRELOAD="true"),
         capture_output=True,
         text=True,
         check=False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from django.test import Client
 
 from safehold.accounts.models import User
 from tests.conftest import TEST_PASSWORD
+from tests.helpers import safehold_env
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SECRETS = {
@@ -91,8 +91,7 @@ def test_no_personal_value_in_any_column_of_any_table() -> None:
 def test_no_personal_value_in_the_sqlite_files_of_a_real_installation(tmp_path: Path) -> None:
     """The bytes of the database file (and its WAL) of a data directory `safehold` made."""
     data_dir = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEHOLD_", "DJANGO_"))}
-    env["SAFEHOLD_DATA_DIR"] = str(data_dir)
+    env = safehold_env(data_dir)
     cmd = [sys.executable, "-m", "safehold"]
     subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
     script = """

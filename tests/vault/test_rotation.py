@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import pytest
 from safehold.accounts.models import User
 from safehold.vault import keys
 from safehold.vault.keystore import get_keystore
+from tests.helpers import safehold_env
 
 pytestmark = pytest.mark.django_db
 
@@ -109,14 +109,8 @@ def test_tampered_kek_or_data_key_wrapping_is_detected() -> None:
         _ = User.objects.get(pk=person.pk).name
 
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEHOLD_", "DJANGO_"))}
-    env["SAFEHOLD_DATA_DIR"] = str(data_dir)
-    return env
-
-
 def test_keys_command_status_rotate_and_resume_after_ctrl_c(tmp_path: Path) -> None:
-    env = _env(tmp_path / "data")
+    env = safehold_env(tmp_path / "data")
     cmd = [sys.executable, "-m", "safehold"]
     subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
     subprocess.run(

@@ -366,7 +366,6 @@ class AccessEntry:
     detail: dict[str, object]
     data_b64: str
     proof_b64: list[str] | None  # None: not covered by a checkpoint yet
-    checkpoint: str | None
 
     @property
     def field_label(self) -> str:
@@ -382,9 +381,10 @@ class AccessEntry:
         return labels.get(str(self.detail.get("field", "")), gettext("personal data"))
 
 
-def access_history(user: User) -> list[AccessEntry]:
+def access_history(user: User) -> tuple[list[AccessEntry], str | None]:
     """Events about ``user`` that someone else caused (staff reveals; later disclosures and
-    exports), newest first, each with its inclusion proof in the latest checkpoint."""
+    exports), newest first, each with its inclusion proof in the latest checkpoint; and
+    that checkpoint as published text (None if there is none yet)."""
     import base64
 
     from safehold.audit import services as audit
@@ -413,10 +413,9 @@ def access_history(user: User) -> list[AccessEntry]:
                 detail=record.detail_dict,
                 data_b64=base64.b64encode(record.to_bytes()).decode(),
                 proof_b64=proof,
-                checkpoint=published,
             )
         )
-    return entries
+    return entries, published
 
 
 def audit_public_key() -> str:

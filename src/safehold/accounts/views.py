@@ -185,14 +185,13 @@ def sign_out_sessions(request: HttpRequest) -> HttpResponse:
 def data_access(request: HttpRequest) -> HttpResponse:
     """ "Who accessed my data and why": the audit events about this person, with proofs."""
     user = _user(request)
-    entries = services.access_history(user)
-    checkpoint = entries[0].checkpoint if entries else None
+    entries, checkpoint = services.access_history(user)
     return render(
         request,
         "accounts/data_access.html",
         {
             "entries": entries,
-            "checkpoint": checkpoint,
+            "checkpoint": checkpoint if entries else None,
             "nav": "access",
             "public_key": services.audit_public_key(),
         },

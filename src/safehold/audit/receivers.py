@@ -9,6 +9,7 @@ event commits with its change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from allauth.account import signals as account_signals
@@ -32,30 +33,39 @@ def _actor(request: Any, user: Any = None) -> Actor:
     return actor
 
 
-@receiver(account_signals.user_signed_up, dispatch_uid="audit.signed_up")
-def _signed_up(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    record_event(EventType.SIGNED_UP, actor=_actor(request, user), subject=user)
+# Signals sent with (request, user): each records one event about that user; the
+# second-factor ones say which kind of authenticator.
+_ABOUT_THE_USER = (
+    (account_signals.user_signed_up, EventType.SIGNED_UP),
+    (account_signals.email_added, EventType.EMAIL_ADDED),
+    (account_signals.email_removed, EventType.EMAIL_REMOVED),
+    (account_signals.email_changed, EventType.EMAIL_PRIMARY_CHANGED),
+    (account_signals.password_changed, EventType.PASSWORD_CHANGED),
+    (account_signals.password_reset, EventType.PASSWORD_RESET),
+    (mfa_signals.authenticator_added, EventType.MFA_ADDED),
+    (mfa_signals.authenticator_removed, EventType.MFA_REMOVED),
+    (mfa_signals.authenticator_reset, EventType.MFA_RECOVERY_CODES_RESET),
+)
+
+
+def _recorder(event_type: EventType) -> Callable[..., None]:
+    def receive(
+        sender: Any, request: Any, user: Any, authenticator: Any = None, **kwargs: Any
+    ) -> None:
+        detail = {"type": str(authenticator.type)} if authenticator is not None else None
+        record_event(event_type, actor=_actor(request, user), subject=user, detail=detail)
+
+    return receive
+
+
+for _signal, _event_type in _ABOUT_THE_USER:
+    _signal.connect(_recorder(_event_type), weak=False, dispatch_uid=f"audit.{_event_type}")
 
 
 @receiver(account_signals.email_confirmed, dispatch_uid="audit.email_confirmed")
 def _email_confirmed(sender: Any, request: Any, email_address: Any, **kwargs: Any) -> None:
     user = email_address.user
     record_event(EventType.EMAIL_VERIFIED, actor=_actor(request, user), subject=user)
-
-
-@receiver(account_signals.email_added, dispatch_uid="audit.email_added")
-def _email_added(sender: Any, request: Any, user: Any, email_address: Any, **kwargs: Any) -> None:
-    record_event(EventType.EMAIL_ADDED, actor=_actor(request, user), subject=user)
-
-
-@receiver(account_signals.email_removed, dispatch_uid="audit.email_removed")
-def _email_removed(sender: Any, request: Any, user: Any, email_address: Any, **kwargs: Any) -> None:
-    record_event(EventType.EMAIL_REMOVED, actor=_actor(request, user), subject=user)
-
-
-@receiver(account_signals.email_changed, dispatch_uid="audit.email_changed")
-def _email_changed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    record_event(EventType.EMAIL_PRIMARY_CHANGED, actor=_actor(request, user), subject=user)
 
 
 @receiver(user_logged_in, dispatch_uid="audit.signed_in")
@@ -92,46 +102,6 @@ def _sign_in_failed(
 def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
         record_event(EventType.SIGNED_OUT, actor=_actor(request, user), subject=user)
-
-
-@receiver(account_signals.password_changed, dispatch_uid="audit.password_changed")
-def _password_changed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    record_event(EventType.PASSWORD_CHANGED, actor=_actor(request, user), subject=user)
-
-
-@receiver(account_signals.password_reset, dispatch_uid="audit.password_reset")
-def _password_reset(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    record_event(EventType.PASSWORD_RESET, actor=_actor(request, user), subject=user)
-
-
-@receiver(mfa_signals.authenticator_added, dispatch_uid="audit.mfa_added")
-def _mfa_added(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    record_event(
-        EventType.MFA_ADDED,
-        actor=_actor(request, user),
-        subject=user,
-        detail={"type": str(authenticator.type)},
-    )
-
-
-@receiver(mfa_signals.authenticator_removed, dispatch_uid="audit.mfa_removed")
-def _mfa_removed(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    record_event(
-        EventType.MFA_REMOVED,
-        actor=_actor(request, user),
-        subject=user,
-        detail={"type": str(authenticator.type)},
-    )
-
-
-@receiver(mfa_signals.authenticator_reset, dispatch_uid="audit.mfa_reset")
-def _mfa_reset(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    record_event(
-        EventType.MFA_RECOVERY_CODES_RESET,
-        actor=_actor(request, user),
-        subject=user,
-        detail={"type": str(authenticator.type)},
-    )
 
 
 @receiver(vault_signals.keys_rotated, dispatch_uid="audit.keys_rotated")

@@ -13,7 +13,7 @@ import base64
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -98,7 +98,6 @@ class EventRecord:
     detail: str
     sealed_key: str
     sealed: str  # base64
-    fields: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def to_bytes(self) -> bytes:
         parts = (
@@ -160,6 +159,14 @@ class EventRecord:
     @property
     def when(self) -> datetime:
         return datetime.fromisoformat(self.occurred_at)
+
+
+def compact_range(size: int, edge: bytes) -> merkle.CompactRange:
+    """The tree's state as the head row stores it: ``edge`` is its right-edge hashes, joined.
+
+    Raises ValueError if the edge does not fit the size.
+    """
+    return merkle.CompactRange(size, [edge[i : i + 32] for i in range(0, len(edge), 32)])
 
 
 # --- sealing what is personal (IP, notes) -------------------------------------------------------
@@ -271,9 +278,7 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
             checkpointed_at = datetime.fromisoformat(checkpointed_at)
         if checkpointed_at is not None and checkpointed_at.tzinfo is None:
             checkpointed_at = checkpointed_at.replace(tzinfo=UTC)
-        compact = merkle.CompactRange(
-            size, [edge_bytes[i : i + 32] for i in range(0, len(edge_bytes), 32)]
-        )
+        compact = compact_range(size, edge_bytes)
         now = _now()
         records: list[EventRecord] = []
         event_rows: list[tuple[Any, ...]] = []
@@ -364,8 +369,7 @@ def make_checkpoint() -> Checkpoint:
     with transaction.atomic():
         head = Head.objects.select_for_update().filter(id=1).first()
         size = head.size if head else 0
-        edge = bytes(head.edge) if head else b""
-        compact = merkle.CompactRange(size, [edge[i : i + 32] for i in range(0, len(edge), 32)])
+        compact = compact_range(size, bytes(head.edge) if head else b"")
         now = _now()
         Head.objects.filter(id=1).update(checkpointed_at=now)
         return _checkpoint(size, compact.root(), now)
@@ -420,15 +424,9 @@ class DatabaseNodes:
                 leaves = {int(seq): bytes(h) for seq, h in cursor.fetchall()}
         for lvl, idx in low:
             hashes = [leaves.get(seq) for seq in range(idx << lvl, (idx + 1) << lvl)]
-            if any(h is None for h in hashes):
-                continue
-            level_hashes: list[bytes] = hashes  # type: ignore[assignment]  # checked just above
-            while len(level_hashes) > 1:
-                level_hashes = [
-                    merkle.node_hash(level_hashes[i], level_hashes[i + 1])
-                    for i in range(0, len(level_hashes), 2)
-                ]
-            found[(lvl, idx)] = level_hashes[0]
+            if all(h is not None for h in hashes):
+                # A perfect subtree's hash is the root of its leaves.
+                found[(lvl, idx)] = merkle.root_of(hashes)[1]  # type: ignore[arg-type]  # no None left
         return found
 
 

@@ -57,9 +57,10 @@ def _stream() -> Iterator[tuple[int, str, str, bytes, bytes]]:
 
 
 def _edge_root(edge: bytes, size: int) -> bytes:
-    hashes = [edge[i : i + 32] for i in range(0, len(edge), 32)]
+    from safehold.audit.services import compact_range
+
     try:
-        return merkle.CompactRange(size, hashes).root()
+        return compact_range(size, edge).root()
     except ValueError:
         return b""
 

@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -25,8 +26,6 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
         # A client's own id is not trusted: it ends up in the permanent audit log.
         incoming = (
             request.META.get("HTTP_X_REQUEST_ID", "")

@@ -165,10 +165,10 @@ class KeyStore:
         """
         try:
             return self._add_kek(version, wrapped)
-        except (sqlite3.IntegrityError, Exception) as exc:  # a racing process made it first
+        except Exception:  # a unique violation when a racing process made it first
             if self.kek(version) is not None:
                 return False
-            raise exc
+            raise
 
     def _add_kek(self, version: int, wrapped: bytes) -> bool:
         with self.transaction():

@@ -1,4 +1,4 @@
-"""Running the real `safehold` command for the API tests: the CLI and a gunicorn server."""
+"""Running the real `safehold` command in tests: the CLI and a gunicorn server."""
 
 from __future__ import annotations
 
