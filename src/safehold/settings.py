@@ -106,6 +106,14 @@ INSTALLED_APPS = [
     "safehold.vault",
     "safehold.audit",
     "safehold.accounts",
+    "safehold.jobs",
+    "safehold.consent",
+    "safehold.policy",
+    "safehold.feedback",
+    "safehold.sharing",
+    "safehold.activity",
+    "safehold.rights",
+    "safehold.ops",
     "safehold.api",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -131,6 +139,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "safehold.accounts.middleware.SignedInSessionMiddleware",
+    "safehold.ops.middleware.MaintenanceMiddleware",
+    "safehold.consent.middleware.ConsentMiddleware",
+    "safehold.policy.middleware.AcknowledgementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -156,6 +167,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "safehold.core.context_processors.site",
+                "safehold.core.context_processors.registry",
             ],
         },
     },
@@ -354,3 +366,21 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("safehold.core.middleware.RequestIdMiddleware") + 1,
     "safehold.api.middleware.ApiMiddleware",
 )
+
+# Each feature app's settings, in its own block (docs/configuration.md has a section
+# for each). Keep every block's edits inside it.
+# --- Jobs (safehold worker) ---
+
+# --- Consent (cookies) ---
+
+# --- Privacy statement and promise map ---
+
+# --- Contact ---
+
+# --- Sharing ---
+
+# --- Activity (access records, payments, devices) ---
+
+# --- Your data (export, deletion, retention) ---
+
+# --- Operations (backups, incidents, maintenance) ---

@@ -16,6 +16,14 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("safehold.api.urls")),
+    # Feature apps: each app's urls.py owns its own prefixes (docs in each module).
+    path("", include("safehold.consent.urls")),
+    path("", include("safehold.policy.urls")),
+    path("", include("safehold.feedback.urls")),
+    path("", include("safehold.sharing.urls")),
+    path("", include("safehold.activity.urls")),
+    path("", include("safehold.rights.urls")),
+    path("", include("safehold.ops.urls")),
 ]
 
 handler400 = "safehold.core.views.bad_request"

@@ -9,7 +9,9 @@ from django.test import Client
 
 import safehold
 
-PO_FILE = Path(safehold.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+PACKAGE = Path(safehold.__file__).parent
+# The main catalogue, and each feature app's own.
+PO_FILES = sorted(PACKAGE.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
 
 
 @pytest.mark.django_db
@@ -34,10 +36,11 @@ def test_pages_in_chinese_by_accept_language(client: Client, path: str) -> None:
     assert "登录" in page or "注册" in page or "欢迎" in page
 
 
-def test_every_string_of_ours_is_translated() -> None:
+@pytest.mark.parametrize("po_file", PO_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_string_of_ours_is_translated(po_file: Path) -> None:
     import polib
 
-    catalogue = polib.pofile(str(PO_FILE))
+    catalogue = polib.pofile(str(po_file))
     missing = [entry.msgid for entry in catalogue if not entry.translated() and not entry.obsolete]
     assert missing == []
     assert catalogue.percent_translated() == 100

@@ -27,6 +27,16 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]  # login_required guarantees our user
 
 
+def _centre_sections(request: HttpRequest) -> list[dict[str, object]]:
+    """The feature apps' sections of the overview page, each with its own context."""
+    from safehold.core import registry
+
+    return [
+        {"name": section.name, "template": section.template, "context": section.context(request)}
+        for section in registry.centre_sections()
+    ]
+
+
 @login_required
 def account_centre(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -41,6 +51,7 @@ def account_centre(request: HttpRequest) -> HttpResponse:
             "has_webauthn": Authenticator.Type.WEBAUTHN in authenticators,
             "has_recovery_codes": Authenticator.Type.RECOVERY_CODES in authenticators,
             "session_count": len(services.list_sessions(user)),
+            "sections": _centre_sections(request),
             "nav": "overview",
         },
     )

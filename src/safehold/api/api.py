@@ -207,11 +207,22 @@ def problem_type(
     }
 
 
-# Feature apps add theirs here: ("/consent", safehold.consent.api.router), ...
+# Each feature app's routes: the app's api.py holds a ninja Router.
 def _routers() -> list[tuple[str, Router]]:
     from safehold.api.routes_audit import router as audit_router
+    from safehold.consent.api import router as consent_router
+    from safehold.policy.api import router as policy_router
+    from safehold.rights.api import router as rights_router
+    from safehold.sharing.api import router as sharing_router
 
-    return [("", router), ("/audit", audit_router)]
+    return [
+        ("", router),
+        ("/audit", audit_router),
+        ("/consent", consent_router),
+        ("/statement", policy_router),
+        ("/share", sharing_router),
+        ("/export", rights_router),
+    ]
 
 
 ROUTERS: list[tuple[str, Router]] = _routers()

@@ -35,6 +35,15 @@ class EventType(StrEnum):
     # The vault
     KEYS_ROTATED = "vault:keys:rotated"
     KEY_SHREDDED = "vault:key:shredded"
+    # Each feature app adds its events below its own heading, and nowhere else.
+    # Jobs
+    # Consent (consent:*)
+    # Privacy statement (statement:*)
+    # Contact (contact:*)
+    # Sharing (share:*)
+    # Activity (activity:*, payment:*, device:*)
+    # Your data (export:*, erasure:*, retention:*)
+    # Operations (backup:*, restore:*, incident:*, maintenance:*)
 
 
 #: Events a person sees on "who accessed my data and why": access by someone else.

@@ -1,0 +1,1 @@
+"""Access records, payments and devices (issue 8)."""

@@ -1,0 +1,1 @@
+"""The contact form and the staff inbox (issue 6)."""

@@ -1,0 +1,1 @@
+"""Backups, restore, crash safety, incidents, maintenance mode (issue 10)."""

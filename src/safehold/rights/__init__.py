@@ -1,0 +1,1 @@
+"""Export of everything held, deletion, retention (issue 8)."""

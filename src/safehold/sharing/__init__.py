@@ -1,0 +1,1 @@
+"""The share gate, recipients, consents to share, legal requests (issue 7)."""
