@@ -36,6 +36,8 @@ from safehold.audit.events import ActorKind, EventType
 from safehold.audit.services import Actor, record_event
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from safehold.accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -206,12 +208,22 @@ def _audit_actor(actor: User | None) -> Actor:
     return Actor(ActorKind.STAFF if actor.is_staff else ActorKind.PERSON, str(actor.pk))
 
 
-def record_api_access(*, actor: str, action: str, subject: str | None = None) -> None:
-    """The hook for the audit log: every API call that reads or changes personal data
-    calls this, inside its transaction, with the caller as ``actor`` (``key:<id>``
-    or ``user:<id>``).
+def api_actor(request: HttpRequest) -> Actor:
+    """The caller of an API request as the audit log names it: the key, or the person
+    signed in (the browser side), with the request's id and client IP."""
+    caller = getattr(request, "auth", None)
+    api_key = getattr(caller, "api_key", None)
+    if api_key is not None:
+        return Actor.from_request(request, api_key_id=str(api_key.pk))
+    return Actor.from_request(request)
 
-    It records nothing yet. The audit log (safehold.audit) needs the API's event
-    types before this can call its ``record_event``; until then no API operation
-    touches personal data (docs/api.md, "Audit").
-    """
+
+def record_api_read(request: HttpRequest, *, subject: User | None, operation: str) -> None:
+    """Record that an API call read a person's data (changes record their own events,
+    with ``api_actor`` as the actor). ``operation`` is the route's operation id."""
+    record_event(
+        EventType.API_PERSONAL_DATA_READ,
+        actor=api_actor(request),
+        subject=subject,
+        detail={"operation": operation},
+    )

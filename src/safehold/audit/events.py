@@ -32,6 +32,7 @@ class EventType(StrEnum):
     # The HTTP API
     API_KEY_CREATED = "api:key:created"
     API_KEY_REVOKED = "api:key:revoked"
+    API_PERSONAL_DATA_READ = "api:personal-data:read"
     # The vault
     KEYS_ROTATED = "vault:keys:rotated"
     KEY_SHREDDED = "vault:key:shredded"
@@ -47,7 +48,7 @@ class EventType(StrEnum):
 
 
 #: Events a person sees on "who accessed my data and why": access by someone else.
-ACCESS_EVENTS = frozenset({EventType.PII_REVEALED})
+ACCESS_EVENTS = frozenset({EventType.PII_REVEALED, EventType.API_PERSONAL_DATA_READ})
 
 
 class ActorKind(StrEnum):
