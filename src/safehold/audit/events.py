@@ -38,12 +38,27 @@ class EventType(StrEnum):
     KEY_SHREDDED = "vault:key:shredded"
     # Each feature app adds its events below its own heading, and nowhere else.
     # Jobs
+    RETENTION_PURGED = "retention:purged"
     # Consent (consent:*)
     # Privacy statement (statement:*)
     # Contact (contact:*)
+    CONTACT_MESSAGE_SENT = "contact:message:sent"
+    CONTACT_MESSAGE_READ = "contact:message:read"
+    CONTACT_MESSAGE_REPLIED = "contact:message:replied"
+    CONTACT_MESSAGE_ASSIGNED = "contact:message:assigned"
+    CONTACT_MESSAGE_STATUS_CHANGED = "contact:message:status-changed"
+    CONTACT_NOTE_ADDED = "contact:note:added"
     # Sharing (share:*)
     # Activity (activity:*, payment:*, device:*)
     # Your data (export:*, erasure:*, retention:*)
+    EXPORT_REQUESTED = "export:requested"
+    EXPORT_READY = "export:ready"
+    EXPORT_FAILED = "export:failed"
+    EXPORT_DOWNLOADED = "export:downloaded"
+    ERASURE_REQUESTED = "erasure:requested"
+    ERASURE_CANCELLED = "erasure:cancelled"
+    ERASURE_COMPLETED = "erasure:completed"
+    RETENTION_PURGED = "retention:purged"
     # Operations (backup:*, restore:*, incident:*, maintenance:*)
 
 
