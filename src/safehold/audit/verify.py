@@ -22,6 +22,8 @@ from safehold.audit import merkle, signing
 from safehold.audit.models import Checkpoint, Event
 
 _CHUNK = 20_000
+#: Events per range a worker process checks when verifying with several jobs.
+_RANGE = 100_000
 
 
 @dataclass
@@ -38,22 +40,132 @@ class Report:
         return not self.problems
 
 
-def _stream() -> Iterator[tuple[int, str, str, bytes, bytes]]:
-    """(seq, event_type, subject_id, data, leaf_hash) in order, straight from the cursor."""
+def _rows(lo: int, hi: int | None) -> Iterator[list[tuple[int, str, str, bytes, bytes]]]:
+    """Chunks of (seq, event_type, subject_id, data, leaf_hash) with lo <= seq < hi, in order."""
     table = connection.ops.quote_name(Event._meta.db_table)
-    last = -1
+    last = lo - 1
+    bound = "" if hi is None else " AND seq < %s"
     with connection.cursor() as cursor:
         while True:
             cursor.execute(
                 f"SELECT seq, event_type, subject_id, data, leaf_hash FROM {table} "  # noqa: S608  # our table
-                "WHERE seq > %s ORDER BY seq LIMIT %s",
-                [last, _CHUNK],
+                f"WHERE seq > %s{bound} ORDER BY seq LIMIT %s",
+                [last, *([] if hi is None else [hi]), _CHUNK],
             )
             rows = cursor.fetchall()
             if not rows:
                 return
-            yield from rows
+            yield rows
             last = rows[-1][0]
+
+
+@dataclass
+class _Chunk:
+    """One checked run of events: their recomputed leaf hashes, in order, and the first
+    problem among them (content altered, look-up columns disagreeing, a gap)."""
+
+    first_seq: int
+    last_seq: int
+    leaves: list[bytes]
+    problem: str | None
+
+
+def _check(rows: list[tuple[int, str, str, bytes, bytes]], expected: int) -> _Chunk:
+    """Recompute and check one chunk; ``expected`` is the seq the chunk should start at.
+
+    The common case (nothing wrong) runs as a few list operations; only a chunk with
+    a problem is walked event by event to name the first one.
+    """
+    sha256 = hashlib.sha256
+    datas = [bytes(row[3]) for row in rows]
+    leaves = [sha256(b"\x00" + data).digest() for data in datas]
+    seqs = [row[0] for row in rows]
+    stored = [bytes(row[4]) for row in rows]
+    first, last = seqs[0], seqs[-1]
+    problem: str | None = None
+    in_order = first == expected and last - first == len(seqs) - 1
+    intact = leaves == stored
+    looked_up = [
+        (parts[1], parts[3], parts[6]) if len(parts) >= 8 else None
+        for parts in (data.split(b"\t", 7) for data in datas)
+    ]
+    wanted = [(str(row[0]).encode(), row[1].encode(), row[2].encode()) for row in rows]
+    consistent = looked_up == wanted
+    if not (in_order and intact and consistent):
+        for i, seq in enumerate(seqs):
+            if seq != expected:
+                problem = (
+                    f"event {expected} is missing (the sequence jumps from {expected - 1} to {seq})"
+                    if seq > expected
+                    else f"event {seq} is out of order"
+                )
+                break
+            expected = seq + 1
+            if leaves[i] != stored[i]:
+                problem = (
+                    f"event {seq} was altered: its content does not match "
+                    "the hash recorded when it was appended"
+                )
+                break
+            if looked_up[i] != wanted[i]:
+                problem = f"event {seq}: its look-up columns disagree with its content"
+                break
+    return _Chunk(first, last, leaves, problem)
+
+
+def _check_range(bounds: tuple[int, int | None]) -> list[_Chunk]:
+    """Check the events lo <= seq < hi (in a worker process: its own connection)."""
+    lo, hi = bounds
+    chunks: list[_Chunk] = []
+    expected = lo
+    for rows in _rows(lo, hi):
+        chunk = _check(rows, expected)
+        chunks.append(chunk)
+        expected = chunk.last_seq + 1
+    return chunks
+
+
+def _chunks(jobs: int) -> Iterator[_Chunk]:
+    """Every chunk of the log in order; with ``jobs`` > 1, checked by that many processes."""
+    if jobs <= 1:
+        expected = 0
+        for rows in _rows(0, None):
+            chunk = _check(rows, expected)
+            expected = chunk.last_seq + 1
+            yield chunk
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connections
+
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(seq) FROM {table}")  # noqa: S608  # our table
+        top = cursor.fetchone()[0]
+    if top is None:
+        return
+    # Ranges by seq; the last is open-ended so events beyond MAX(seq) now are not missed.
+    if top < _RANGE:  # a small log: forking costs more than it saves
+        yield from _chunks(1)
+        return
+    step = _RANGE
+    bounds: list[tuple[int, int | None]] = [(lo, lo + step) for lo in range(0, top + 1, step)]
+    bounds[-1] = (bounds[-1][0], None)
+    connections.close_all()  # each forked worker opens its own connection
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        expected = 0
+        for part in pool.map(_check_range, bounds):
+            for chunk in part:
+                if chunk.first_seq != expected and chunk.problem is None:
+                    chunk.problem = (
+                        f"event {expected} is missing (the sequence jumps from "
+                        f"{expected - 1} to {chunk.first_seq})"
+                        if chunk.first_seq > expected
+                        else f"event {chunk.first_seq} is out of order"
+                    )
+                expected = chunk.last_seq + 1
+                yield chunk
 
 
 def _edge_root(edge: bytes, size: int) -> bytes:
@@ -69,8 +181,14 @@ def verify_log(
     *,
     public_key: Ed25519PublicKey | None = None,
     against: signing.PublishedCheckpoint | None = None,
+    jobs: int = 1,
 ) -> Report:
-    """Verify the log; ``against`` is a checkpoint published outside the database."""
+    """Verify the log; ``against`` is a checkpoint published outside the database.
+
+    ``jobs`` > 1 reads and hashes ranges of the log in that many worker processes
+    (for the command line on a large log; not inside a request). The report is the
+    same either way.
+    """
     report = Report()
     key = public_key or signing.public_key()
     key_id = signing.key_id_of(key)
@@ -108,48 +226,31 @@ def verify_log(
             if root != merkle.EMPTY_ROOT:
                 report.problems.append(f"{label} does not match the empty log")
 
-    sha256 = hashlib.sha256
     compact = merkle.CompactRange()
-    append = compact.append_fast
-    expected = 0
     first_content_problem: str | None = None
-    for seq, event_type, subject_id, data, stored_leaf in _stream():
-        data = bytes(data)
-        if seq != expected and first_content_problem is None:
-            first_content_problem = (
-                f"event {expected} is missing (the sequence jumps from {expected - 1} to {seq})"
-                if seq > expected
-                else f"event {seq} is out of order"
-            )
-        expected = seq + 1
-        leaf = sha256(b"\x00" + data).digest()
+    pending_sizes = sorted(by_size)
+    for chunk in _chunks(jobs):
         if first_content_problem is None:
-            if leaf != bytes(stored_leaf):
-                first_content_problem = (
-                    f"event {seq} was altered: its content does not match "
-                    "the hash recorded when it was appended"
-                )
-            else:
-                parts = data.split(b"\t", 7)
-                if (
-                    len(parts) < 8
-                    or parts[1] != str(seq).encode()
-                    or parts[3] != event_type.encode()
-                    or parts[6] != subject_id.encode()
-                ):
-                    first_content_problem = (
-                        f"event {seq}: its look-up columns disagree with its content"
-                    )
-        append(leaf)
-        report.events += 1
-        if compact.size in by_size:
+            first_content_problem = chunk.problem
+        leaves = chunk.leaves
+        start = 0
+        # Roots are compared at each checkpoint's size, which may fall inside a chunk.
+        while pending_sizes and pending_sizes[0] <= compact.size + len(leaves) - start:
+            size = pending_sizes.pop(0)
+            if size <= compact.size:
+                continue
+            cut = start + size - compact.size
+            compact.extend(leaves[start:cut])
+            start = cut
             root = compact.root()
-            for label, signed_root in by_size.pop(compact.size):
+            for label, signed_root in by_size.pop(size):
                 if root != signed_root:
                     report.problems.append(
-                        f"the first {compact.size} events do not match {label}: "
-                        f"the history up to event {compact.size - 1} was rewritten"
+                        f"the first {size} events do not match {label}: "
+                        f"the history up to event {size - 1} was rewritten"
                     )
+        compact.extend(leaves[start:])
+    report.events = compact.size
     if first_content_problem is not None:
         report.problems.insert(0, first_content_problem)
     from safehold.audit.models import Head

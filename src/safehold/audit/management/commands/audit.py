@@ -30,6 +30,13 @@ class Command(BaseCommand):
         verify.add_argument(
             "--public-key", help="the audit public key (base64) to check signatures with"
         )
+        verify.add_argument(
+            "--jobs",
+            type=int,
+            default=min(4, os.cpu_count() or 1),
+            metavar="N",
+            help="processes that read and hash the log (default: the CPUs, at most 4)",
+        )
         checkpoint = sub.add_parser(
             "checkpoint", help="print the latest signed checkpoint (--new: sign one now)"
         )
@@ -54,7 +61,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "verify":
-            self.verify(options["against"], options["public_key"])
+            self.verify(options["against"], options["public_key"], options["jobs"])
         elif action == "checkpoint":
             self.checkpoint(options["new"], options["every"])
         elif action == "proof":
@@ -64,7 +71,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(signing.public_key_text())
 
-    def verify(self, against_path: Path | None, public_key_text: str | None) -> None:
+    def verify(self, against_path: Path | None, public_key_text: str | None, jobs: int) -> None:
+        if jobs < 1:
+            raise CommandError("--jobs must be at least 1")
         try:
             public = signing.load_public_key(public_key_text) if public_key_text else None
             against = signing.parse_checkpoint(against_path.read_text()) if against_path else None
@@ -72,7 +81,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {against_path}: {exc.strerror}") from None
         except signing.CheckpointFormatError as exc:
             raise CommandError(str(exc)) from None
-        report = verify_log(public_key=public, against=against)
+        report = verify_log(public_key=public, against=against, jobs=jobs)
         if report.unsigned:
             self.stderr.write(
                 f"note: the last {report.unsigned} events are not in a signed checkpoint yet "
