@@ -58,7 +58,7 @@ class EventType(StrEnum):
     ERASURE_REQUESTED = "erasure:requested"
     ERASURE_CANCELLED = "erasure:cancelled"
     ERASURE_COMPLETED = "erasure:completed"
-    RETENTION_PURGED = "retention:purged"
+    # (retention:purged is recorded by the worker's retention job: RETENTION_PURGED above)
     # Operations (backup:*, restore:*, incident:*, maintenance:*)
 
 
