@@ -119,6 +119,9 @@ class Payment(_OwnedByPerson):
     brand = EncryptedTextField(_("card brand"), max_length=30, default="")
     last4 = EncryptedTextField(_("last four digits"), max_length=4, default="")
     decline_code = models.CharField(_("decline reason"), max_length=40, blank=True, default="")
+    # The payment form's one-time key: a second submission of the same form (a double
+    # click, a reload) finds this row instead of charging the card again.
+    form_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     minimised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -149,9 +152,6 @@ class Device(_OwnedByPerson):
     last_seen_at = models.DateTimeField(_("last seen"), db_index=True)
     # When the IP address was last written; retention blanks it after a while.
     ip_seen_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
-    sessions = models.ManyToManyField(
-        "accounts.SignedInSession", related_name="devices", blank=True, editable=False
-    )
 
     class Meta:
         verbose_name = _("device")

@@ -73,6 +73,12 @@ class Migration(migrations.Migration):
                         blank=True, default="", max_length=40, verbose_name="decline reason"
                     ),
                 ),
+                (
+                    "form_key",
+                    models.CharField(
+                        blank=True, editable=False, max_length=64, null=True, unique=True
+                    ),
+                ),
                 ("minimised_at", models.DateTimeField(blank=True, editable=False, null=True)),
                 (
                     "user",
@@ -200,15 +206,6 @@ class Migration(migrations.Migration):
                 (
                     "ip_seen_at",
                     models.DateTimeField(blank=True, db_index=True, editable=False, null=True),
-                ),
-                (
-                    "sessions",
-                    models.ManyToManyField(
-                        blank=True,
-                        editable=False,
-                        related_name="devices",
-                        to="accounts.signedinsession",
-                    ),
                 ),
                 (
                     "user",
