@@ -39,8 +39,13 @@ class EventType(StrEnum):
     # Each feature app adds its events below its own heading, and nowhere else.
     # Jobs
     RETENTION_PURGED = "retention:purged"
+    JOBS_RETRIED = "jobs:retried"
+    JOBS_ACKNOWLEDGED = "jobs:acknowledged"
     # Consent (consent:*)
     # Privacy statement (statement:*)
+    STATEMENT_PUBLISHED = "statement:published"
+    STATEMENT_ACKNOWLEDGED = "statement:acknowledged"
+    STATEMENT_NOTICES_CHANGED = "statement:notices:changed"
     # Contact (contact:*)
     CONTACT_MESSAGE_SENT = "contact:message:sent"
     CONTACT_MESSAGE_READ = "contact:message:read"
@@ -49,6 +54,18 @@ class EventType(StrEnum):
     CONTACT_MESSAGE_STATUS_CHANGED = "contact:message:status-changed"
     CONTACT_NOTE_ADDED = "contact:note:added"
     # Sharing (share:*)
+    SHARE_RELEASED = "share:released"
+    SHARE_REFUSED = "share:refused"
+    SHARE_CONSENT_GRANTED = "share:consent:granted"
+    SHARE_CONSENT_WITHDRAWN = "share:consent:withdrawn"
+    SHARE_LEGAL_RECORDED = "share:legal:recorded"
+    SHARE_LEGAL_APPROVED = "share:legal:approved"
+    SHARE_LEGAL_REJECTED = "share:legal:rejected"
+    SHARE_LEGAL_APPROVAL_REFUSED = "share:legal:approval-refused"
+    SHARE_LEGAL_DOCUMENT_READ = "share:legal:document-read"
+    SHARE_LEGAL_ORDER_CHANGED = "share:legal:order-changed"
+    SHARE_LEGAL_ORDER_REMINDED = "share:legal:order-reminded"
+    SHARE_PERSON_NOTIFIED = "share:person-notified"
     # Activity (activity:*, payment:*, device:*)
     # Your data (export:*, erasure:*, retention:*)
     EXPORT_REQUESTED = "export:requested"
