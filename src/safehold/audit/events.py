@@ -67,6 +67,12 @@ class EventType(StrEnum):
     SHARE_LEGAL_ORDER_REMINDED = "share:legal:order-reminded"
     SHARE_PERSON_NOTIFIED = "share:person-notified"
     # Activity (activity:*, payment:*, device:*)
+    PAYMENT_SUCCEEDED = "payment:succeeded"
+    PAYMENT_DECLINED = "payment:declined"
+    DEVICE_ADDED = "device:added"
+    DEVICE_RENAMED = "device:renamed"
+    DEVICE_FORGOTTEN = "device:forgotten"
+    DEVICE_SIGNED_OUT = "device:signed-out"
     # Your data (export:*, erasure:*, retention:*)
     EXPORT_REQUESTED = "export:requested"
     EXPORT_READY = "export:ready"
