@@ -370,12 +370,70 @@ MIDDLEWARE.insert(
 # Each feature app's settings, in its own block (docs/configuration.md has a section
 # for each). Keep every block's edits inside it.
 # --- Jobs (safehold worker) ---
+# The database is the queue (docs/deployment.md, "Background jobs"). Seconds between
+# polls of an idle worker, and the retry backoff: base * 2 ** (attempt - 1), capped.
+def _env_seconds(name: str, default: float) -> float:
+    raw = conf.env_str(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise conf.ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0.05 <= value <= 3600:
+        raise conf.ConfigError(f"{name} must be between 0.05 and 3600 seconds, not {raw!r}")
+    return value
+
+
+SAFEHOLD_JOBS_POLL_SECONDS = _env_seconds("SAFEHOLD_JOBS_POLL_SECONDS", 2.0)
+SAFEHOLD_JOBS_BACKOFF_SECONDS = conf.env_int("SAFEHOLD_JOBS_BACKOFF_SECONDS", 30, minimum=1)
+SAFEHOLD_JOBS_BACKOFF_MAX_SECONDS = conf.env_int(
+    "SAFEHOLD_JOBS_BACKOFF_MAX_SECONDS", 3600, minimum=1
+)
+# The promise "background jobs are running" breaks when a job waits this long past due.
+SAFEHOLD_JOBS_OVERDUE_MINUTES = conf.env_int("SAFEHOLD_JOBS_OVERDUE_MINUTES", 15, minimum=1)
+# Extra modules of tasks to import when Django starts (site-specific tasks).
+SAFEHOLD_JOBS_TASK_MODULES = conf.env_list("SAFEHOLD_JOBS_TASK_MODULES", [])
+# `safehold serve` runs one worker beside gunicorn, so one command runs everything.
+SAFEHOLD_SERVE_WORKER = conf.env_bool("SAFEHOLD_SERVE_WORKER", True)
+# Built-in retention rules (safehold retention --dry-run lists every rule).
+SAFEHOLD_RETAIN_FINISHED_JOBS_DAYS = conf.env_int(
+    "SAFEHOLD_RETAIN_FINISHED_JOBS_DAYS", 30, minimum=1
+)
+SAFEHOLD_RETAIN_API_IDEMPOTENCY_DAYS = conf.env_int(
+    "SAFEHOLD_RETAIN_API_IDEMPOTENCY_DAYS", 0, minimum=0
+)
+
 
 # --- Consent (cookies) ---
+# A visitor's cookie choice is asked again after this many days (and whenever the
+# categories or the statement's cookie section change).
+SAFEHOLD_CONSENT_RENEW_DAYS = conf.env_int("SAFEHOLD_CONSENT_RENEW_DAYS", 365, minimum=1)
+# A consent API request body over this size is refused (413) before it is parsed.
+SAFEHOLD_CONSENT_MAX_BODY_BYTES = conf.env_int(
+    "SAFEHOLD_CONSENT_MAX_BODY_BYTES", 4096, minimum=512
+)
+# Proof-of-consent records older than this are purged by the worker's retention job.
+SAFEHOLD_RETAIN_CONSENT_RECORDS_DAYS = conf.env_int(
+    "SAFEHOLD_RETAIN_CONSENT_RECORDS_DAYS", 3 * 365, minimum=30
+)
 
 # --- Privacy statement and promise map ---
 
 # --- Contact ---
+# The contact form (/contact/) and the staff inbox (/staff/inbox/); docs/configuration.md.
+# Spam is held off without a third-party captcha: fixed-window rate limits in the cache
+# (Redis with SAFEHOLD_REDIS_URL, shared by every app server), a honeypot field, and a
+# signed timestamp in the form (sent faster than a person types = refused).
+SAFEHOLD_CONTACT_RATE_IP = parse_rate(
+    "SAFEHOLD_CONTACT_RATE_IP", conf.env_str("SAFEHOLD_CONTACT_RATE_IP", "10/h")
+)
+SAFEHOLD_CONTACT_RATE_EMAIL = parse_rate(
+    "SAFEHOLD_CONTACT_RATE_EMAIL", conf.env_str("SAFEHOLD_CONTACT_RATE_EMAIL", "5/h")
+)
+SAFEHOLD_CONTACT_MIN_SECONDS = conf.env_int("SAFEHOLD_CONTACT_MIN_SECONDS", 3, minimum=0)
+SAFEHOLD_CONTACT_FORM_HOURS = conf.env_int("SAFEHOLD_CONTACT_FORM_HOURS", 24, minimum=1)
+SAFEHOLD_CONTACT_MAX_CHARS = conf.env_int("SAFEHOLD_CONTACT_MAX_CHARS", 5000, minimum=100)
+SAFEHOLD_CONTACT_ANSWER_DAYS = conf.env_int("SAFEHOLD_CONTACT_ANSWER_DAYS", 7, minimum=1)
+SAFEHOLD_RETAIN_CONTACT_DAYS = conf.env_int("SAFEHOLD_RETAIN_CONTACT_DAYS", 730, minimum=1)
 
 # --- Sharing ---
 

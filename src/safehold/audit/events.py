@@ -42,6 +42,10 @@ class EventType(StrEnum):
     JOBS_RETRIED = "jobs:retried"
     JOBS_ACKNOWLEDGED = "jobs:acknowledged"
     # Consent (consent:*)
+    CONSENT_RECORDED = "consent:recorded"
+    CONSENT_JOINED = "consent:joined"
+    CONSENT_RECORDS_EXPORTED = "consent:records:exported"
+    CONSENT_CATEGORY_CHANGED = "consent:category:changed"
     # Privacy statement (statement:*)
     STATEMENT_PUBLISHED = "statement:published"
     STATEMENT_ACKNOWLEDGED = "statement:acknowledged"

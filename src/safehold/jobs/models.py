@@ -30,9 +30,17 @@ class Job(models.Model):
     dedupe_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A failed job stays "unacknowledged" (the promise check reports it) until a
+    # staff member retries it or marks it seen.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "run_at"])]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        indexes = [
+            models.Index(fields=["status", "run_at"]),
+            models.Index(fields=["status", "locked_until"], name="jobs_job_status_lease_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["dedupe_key"],
@@ -43,3 +51,19 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} ({self.status})"
+
+
+class PeriodicSchedule(models.Model):
+    """When a ``periodic`` task is next due: one row per task, claimed under a lock,
+    so that however many workers run, each period's job is enqueued once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("periodic task")
+        verbose_name_plural = _("periodic tasks")
+
+    def __str__(self) -> str:
+        return self.name
