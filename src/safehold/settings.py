@@ -417,6 +417,9 @@ SAFEHOLD_RETAIN_CONSENT_RECORDS_DAYS = conf.env_int(
 )
 
 # --- Privacy statement and promise map ---
+# How long the promise map's results are kept before its checks run again (seconds);
+# "Run the checks now" on /privacy/promises and `safehold promises` always run them.
+SAFEHOLD_PROMISES_CACHE_SECONDS = conf.env_int("SAFEHOLD_PROMISES_CACHE_SECONDS", 600, minimum=0)
 
 # --- Contact ---
 # The contact form (/contact/) and the staff inbox (/staff/inbox/); docs/configuration.md.
@@ -438,7 +441,47 @@ SAFEHOLD_RETAIN_CONTACT_DAYS = conf.env_int("SAFEHOLD_RETAIN_CONTACT_DAYS", 730,
 # --- Sharing ---
 
 # --- Activity (access records, payments, devices) ---
+# docs/configuration.md, "Activity". Retention is applied by the worker's daily job.
+SAFEHOLD_RETAIN_ACCESS_RECORDS_DAYS = conf.env_int(
+    "SAFEHOLD_RETAIN_ACCESS_RECORDS_DAYS", 180, minimum=1
+)
+SAFEHOLD_RETAIN_DEVICE_IPS_DAYS = conf.env_int("SAFEHOLD_RETAIN_DEVICE_IPS_DAYS", 90, minimum=1)
+SAFEHOLD_PAYMENT_PROCESSOR = conf.env_str(
+    "SAFEHOLD_PAYMENT_PROCESSOR", "safehold.activity.payments.LocalTestProcessor"
+)
+SAFEHOLD_PAYMENT_CURRENCIES = conf.env_list(
+    "SAFEHOLD_PAYMENT_CURRENCIES", ["EUR", "USD", "GBP", "CNY", "JPY"]
+)
+SAFEHOLD_PAYMENT_MAX_AMOUNT = conf.env_int("SAFEHOLD_PAYMENT_MAX_AMOUNT", 10000, minimum=1)
+# The device cookie: strictly necessary for security (it tells a known device from a
+# new one, for the "new device" e-mail); it holds a random token, stored hashed.
+SAFEHOLD_DEVICE_COOKIE_NAME = conf.env_str("SAFEHOLD_DEVICE_COOKIE_NAME", "safehold_device")
+SAFEHOLD_DEVICE_COOKIE_DAYS = conf.env_int("SAFEHOLD_DEVICE_COOKIE_DAYS", 400, minimum=1)
+# Visits to account pages are recorded after the sign-in middleware has set the user.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "safehold.activity.middleware.AccessRecordMiddleware",
+)
 
 # --- Your data (export, deletion, retention) ---
+# Archives of "download my data", sealed; the worker writes them and the web
+# servers read them, so with several machines this is shared storage.
+SAFEHOLD_EXPORT_DIR = conf.env_str("SAFEHOLD_EXPORT_DIR", str(DATA_DIR / "exports"))
+SAFEHOLD_EXPORT_LINK_DAYS = conf.env_int("SAFEHOLD_EXPORT_LINK_DAYS", 7, minimum=1)
+SAFEHOLD_ERASURE_GRACE_DAYS = conf.env_int("SAFEHOLD_ERASURE_GRACE_DAYS", 14, minimum=0)
+SAFEHOLD_RETAIN_UNVERIFIED_SIGNUPS_DAYS = conf.env_int(
+    "SAFEHOLD_RETAIN_UNVERIFIED_SIGNUPS_DAYS", 7, minimum=1
+)
 
 # --- Operations (backups, incidents, maintenance) ---
+# Where scheduled backups go, how often (hours; 0 switches the schedule off) and how
+# many are kept: the newest of each of the last N days, weeks and months.
+SAFEHOLD_BACKUP_DIR = conf.env_str("SAFEHOLD_BACKUP_DIR", str(DATA_DIR / "backups"))
+SAFEHOLD_BACKUP_EVERY_HOURS = conf.env_int("SAFEHOLD_BACKUP_EVERY_HOURS", 24, minimum=0)
+SAFEHOLD_BACKUP_KEEP_DAILY = conf.env_int("SAFEHOLD_BACKUP_KEEP_DAILY", 7, minimum=1)
+SAFEHOLD_BACKUP_KEEP_WEEKLY = conf.env_int("SAFEHOLD_BACKUP_KEEP_WEEKLY", 4, minimum=0)
+SAFEHOLD_BACKUP_KEEP_MONTHLY = conf.env_int("SAFEHOLD_BACKUP_KEEP_MONTHLY", 12, minimum=0)
+# Every crypto-shredded key id, appended outside the database; a restore re-applies them.
+SAFEHOLD_ERASURE_LEDGER = conf.env_str("SAFEHOLD_ERASURE_LEDGER", str(DATA_DIR / "erasures.log"))
+# Hours from an incident's discovery to the deadline for notifying the authority.
+SAFEHOLD_INCIDENT_NOTIFY_HOURS = conf.env_int("SAFEHOLD_INCIDENT_NOTIFY_HOURS", 72, minimum=1)

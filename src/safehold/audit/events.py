@@ -46,6 +46,7 @@ class EventType(StrEnum):
     CONSENT_JOINED = "consent:joined"
     CONSENT_RECORDS_EXPORTED = "consent:records:exported"
     CONSENT_CATEGORY_CHANGED = "consent:category:changed"
+    CONSENT_SITE_ORIGINS_CHANGED = "consent:site:origins-changed"
     # Privacy statement (statement:*)
     STATEMENT_PUBLISHED = "statement:published"
     STATEMENT_ACKNOWLEDGED = "statement:acknowledged"
@@ -87,6 +88,22 @@ class EventType(StrEnum):
     ERASURE_COMPLETED = "erasure:completed"
     # (retention:purged is recorded by the worker's retention job: RETENTION_PURGED above)
     # Operations (backup:*, restore:*, incident:*, maintenance:*)
+    BACKUP_MADE = "backup:made"
+    BACKUP_FAILED = "backup:failed"
+    BACKUP_VERIFIED = "backup:verified"
+    BACKUP_VERIFY_FAILED = "backup:verify-failed"
+    BACKUP_PRUNED = "backup:pruned"
+    RESTORE_COMPLETED = "restore:completed"
+    RESTORE_ERASURE_REAPPLIED = "restore:erasure-reapplied"
+    INCIDENT_OPENED = "incident:opened"
+    INCIDENT_UPDATED = "incident:updated"
+    INCIDENT_PERSON_ADDED = "incident:person-added"
+    INCIDENT_NOTICE_SENT = "incident:notice-sent"
+    INCIDENT_AUTHORITY_NOTIFIED = "incident:authority-notified"
+    INCIDENT_CLOSED = "incident:closed"
+    INCIDENT_EXPORTED = "incident:timeline-exported"
+    MAINTENANCE_ON = "maintenance:on"
+    MAINTENANCE_OFF = "maintenance:off"
 
 
 #: Events a person sees on "who accessed my data and why": access by someone else.
