@@ -7,6 +7,8 @@ already), so however many app servers write at once, events get consecutive
 sequence numbers in commit order: one log, no gaps, no forks.
 """
 
+# ruff: noqa: S608  # SQL here is built from placeholders and fixed names only; values are bound
+
 from __future__ import annotations
 
 import base64
@@ -15,11 +17,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 
 from safehold.audit import merkle, signing
@@ -83,9 +86,12 @@ class Actor:
         return cls(ActorKind.ANONYMOUS, "", ip, request_id)
 
 
-@dataclass(frozen=True)
-class EventRecord:
-    """An event as hashed into the tree: tab-separated UTF-8 fields, version first."""
+class EventRecord(NamedTuple):
+    """An event as hashed into the tree: tab-separated UTF-8 fields, version first.
+
+    A named tuple rather than a frozen dataclass: one is built per event on the append
+    path, and a tuple is built several times faster.
+    """
 
     seq: int
     occurred_at: str
@@ -215,7 +221,10 @@ class _Pending:
     detail: dict[str, Any]
 
 
-def _record(pending: _Pending, seq: int, now: datetime) -> EventRecord:
+_encode_detail = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+
+
+def _record(pending: _Pending, seq: int, occurred_at: str) -> EventRecord:
     private: dict[str, str] = {}
     if pending.actor.ip:
         private["ip"] = pending.actor.ip
@@ -232,14 +241,10 @@ def _record(pending: _Pending, seq: int, now: datetime) -> EventRecord:
             sealed = _seal(sealed_key, private)
         except KeyShredded:
             sealed_key, sealed = SYSTEM_SEAL_KEY, _seal(SYSTEM_SEAL_KEY, {"erased": "subject"})
-    detail = (
-        json.dumps(pending.detail, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        if pending.detail
-        else ""
-    )
+    detail = _encode_detail(pending.detail) if pending.detail else ""
     return EventRecord(
         seq=seq,
-        occurred_at=now.isoformat(timespec="microseconds"),
+        occurred_at=occurred_at,
         event_type=str(pending.event_type),
         actor_kind=str(pending.actor.kind),
         actor_id=pending.actor.id,
@@ -252,75 +257,172 @@ def _record(pending: _Pending, seq: int, now: datetime) -> EventRecord:
     )
 
 
-def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
-    """The one write path: lock the head, hash, insert leaves and completed nodes, move the head.
+@dataclass
+class _HeadState:
+    """What this connection last wrote to (or read from) the head row."""
 
-    Plain SQL on purpose: this runs inside every audited change, and is measured against
-    a bare INSERT (bench/audit.py).
-    """
-    quote = connection.ops.quote_name
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    # No savepoint: an append that fails must fail the caller's whole transaction anyway
-    # (the change may not commit without its event), and a savepoint costs two round trips.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")  # noqa: S608
+    size: int
+    edge: bytes
+    checkpointed_at: datetime | None
+
+
+#: Above this many events in one append, the multi-row statement is split up.
+_ONE_STATEMENT_MAX = 200
+
+
+def _read_head(cursor: Any, ph: str, lock: str) -> _HeadState:
+    cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")
+    row = cursor.fetchone()
+    if row is None:  # a new (or flushed) log: several processes may get here at once
+        on_conflict = "ON CONFLICT (id) DO NOTHING"
+        insert_head = f"INSERT INTO audit_head (id, size, edge) VALUES (1, 0, {ph}) {on_conflict}"
+        cursor.execute(insert_head, [b""])
+        cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")
         row = cursor.fetchone()
-        if row is None:  # a new (or flushed) log: several processes may get here at once
-            cursor.execute(
-                "INSERT INTO audit_head (id, size, edge) VALUES (1, 0, %s) "
-                "ON CONFLICT (id) DO NOTHING",
-                [b""],
-            )
-            cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")  # noqa: S608
-            row = cursor.fetchone()
-        size, edge_bytes, checkpointed_at = row[0], bytes(row[1]), row[2]
-        if isinstance(checkpointed_at, str):  # SQLite hands back text
-            checkpointed_at = datetime.fromisoformat(checkpointed_at)
-        if checkpointed_at is not None and checkpointed_at.tzinfo is None:
-            checkpointed_at = checkpointed_at.replace(tzinfo=UTC)
-        compact = compact_range(size, edge_bytes)
-        now = _now()
-        records: list[EventRecord] = []
-        event_rows: list[tuple[Any, ...]] = []
-        node_rows: list[tuple[int, int, bytes]] = []
-        for pending in pendings:
-            record = _record(pending, compact.size, now)
-            data = record.to_bytes()
-            leaf = merkle.leaf_hash(data)
-            for level, index, digest in compact.append(leaf):
-                if level >= NODE_MIN_LEVEL:
-                    node_rows.append((level, index, digest))
-            event_rows.append(
-                (record.seq, record.occurred_at, record.event_type, record.subject_id, data, leaf)
-            )
-            records.append(record)
-        insert_event = (
-            "INSERT INTO audit_event (seq, occurred_at, event_type, subject_id, data, leaf_hash) "
-            "VALUES (%s, %s, %s, %s, %s, %s)"
-        )
-        if len(event_rows) == 1:
-            cursor.execute(insert_event, event_rows[0])
-        else:
-            cursor.executemany(insert_event, event_rows)
-        if node_rows:
-            cursor.executemany(
-                f"INSERT INTO audit_node (level, {quote('index')}, hash) VALUES (%s, %s, %s)",  # noqa: S608  # a quoted column name
-                node_rows,
-            )
-        sign = checkpointed_at is None or now - checkpointed_at >= CHECKPOINT_INTERVAL
-        cursor.execute(
-            "UPDATE audit_head SET size = %s, edge = %s"  # noqa: S608  # fixed SQL, values bound
-            + (", checkpointed_at = %s" if sign else "")
-            + " WHERE id = 1",
-            [
-                compact.size,
-                b"".join(compact.hashes),
-                *([connection.ops.adapt_datetimefield_value(now)] if sign else []),
-            ],
-        )
-        if sign:
-            _checkpoint(compact.size, compact.root(), now)
+    checkpointed_at = row[2]
+    if isinstance(checkpointed_at, str):  # SQLite hands back text
+        checkpointed_at = datetime.fromisoformat(checkpointed_at)
+    if checkpointed_at is not None and checkpointed_at.tzinfo is None:
+        checkpointed_at = checkpointed_at.replace(tzinfo=UTC)
+    return _HeadState(row[0], bytes(row[1]), checkpointed_at)
+
+
+def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
+    """The one write path: hash the events, move the head, insert leaves and completed nodes.
+
+    Plain SQL on the driver's own cursor on purpose: this runs inside every audited
+    change, and is measured against a bare INSERT (bench/audit.py).
+
+    The head row is moved by compare-and-set against the state this connection saw
+    last (its size *and* right edge, so the tree state is exactly the one the new
+    hashes were computed from). Usually that is one UPDATE and one INSERT (on
+    PostgreSQL one statement); if another connection appended in between, or this
+    connection's last transaction rolled back, the set misses and the append reads
+    the head under its lock (``FOR UPDATE`` on PostgreSQL; SQLite's write
+    transaction is exclusive already) and computes again. Either way, events get
+    consecutive sequence numbers in commit order.
+    """
+    conn = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy is a context look-up
+    if not conn.in_atomic_block:
+        # No savepoint inside an existing transaction: an append that fails must fail
+        # the caller's whole transaction anyway (the change may not commit without its
+        # event).
+        with transaction.atomic():
+            return _append(pendings)
+    conn.ensure_connection()
+    postgres = conn.vendor == "postgresql"
+    ph = "%s" if postgres else "?"
+    lock = " FOR UPDATE" if conn.features.has_select_for_update else ""
+    cursor = conn.connection.cursor()  # the driver's cursor: no wrapper per statement
+    try:
+        cached: _HeadState | None = getattr(conn, "_safehold_audit_head", None)
+        state = cached or _read_head(cursor, ph, lock)
+        while True:
+            records, event_rows, node_rows, new_state, sign, now = _compute(pendings, state)
+            if _write(conn, cursor, ph, state, new_state, sign, event_rows, node_rows):
+                break
+            # Someone else moved the head: read it under the lock, and the next
+            # compare-and-set cannot miss.
+            state = _read_head(cursor, ph, lock)
+        conn._safehold_audit_head = new_state  # type: ignore[attr-defined]  # our cache on the connection
+    except BaseException:
+        conn._safehold_audit_head = None  # type: ignore[attr-defined]  # our cache on the connection
+        raise
+    finally:
+        cursor.close()
+    if sign:
+        _checkpoint(new_state.size, compact_range(new_state.size, new_state.edge).root(), now)
     return records
+
+
+def _compute(
+    pendings: Sequence[_Pending], state: _HeadState
+) -> tuple[
+    list[EventRecord],
+    list[tuple[Any, ...]],
+    list[tuple[int, int, bytes]],
+    _HeadState,
+    bool,
+    datetime,
+]:
+    compact = compact_range(state.size, state.edge)
+    now = _now()
+    records: list[EventRecord] = []
+    event_rows: list[tuple[Any, ...]] = []
+    node_rows: list[tuple[int, int, bytes]] = []
+    occurred_at = now.isoformat(timespec="microseconds")
+    for pending in pendings:
+        record = _record(pending, compact.size, occurred_at)
+        data = record.to_bytes()
+        leaf = merkle.leaf_hash(data)
+        for level, index, digest in compact.append(leaf):
+            if level >= NODE_MIN_LEVEL:
+                node_rows.append((level, index, digest))
+        event_rows.append(
+            (record.seq, record.occurred_at, record.event_type, record.subject_id, data, leaf)
+        )
+        records.append(record)
+    checkpointed_at = state.checkpointed_at
+    sign = checkpointed_at is None or now - checkpointed_at >= CHECKPOINT_INTERVAL
+    new_state = _HeadState(compact.size, b"".join(compact.hashes), now if sign else checkpointed_at)
+    return records, event_rows, node_rows, new_state, sign, now
+
+
+_EVENT_COLUMNS = "seq, occurred_at, event_type, subject_id, data, leaf_hash"
+
+
+def _write(
+    conn: BaseDatabaseWrapper,
+    cursor: Any,
+    ph: str,
+    old: _HeadState,
+    new: _HeadState,
+    sign: bool,
+    event_rows: list[tuple[Any, ...]],
+    node_rows: list[tuple[int, int, bytes]],
+) -> bool:
+    """Move the head from ``old`` to ``new`` and insert the rows; False if the head had moved."""
+    postgres = conn.vendor == "postgresql"
+    quote = conn.ops.quote_name
+    set_checkpointed = f", checkpointed_at = {ph}" if sign else ""
+    set_head = f"UPDATE audit_head SET size = {ph}, edge = {ph}{set_checkpointed}"
+    head_params: list[Any] = [new.size, new.edge]
+    if sign:
+        head_params.append(conn.ops.adapt_datetimefield_value(new.checkpointed_at))
+    where = f" WHERE id = 1 AND size = {ph} AND edge = {ph}"
+    head_params += [old.size, old.edge]
+    insert_nodes = f"INSERT INTO audit_node (level, {quote('index')}, hash) "
+    if postgres and len(event_rows) <= _ONE_STATEMENT_MAX:
+        # One round trip: the head moves and the rows go in only if the head was as seen.
+        values = ", ".join(
+            ["(%s::bigint, %s, %s, %s, %s::bytea, %s::bytea)"]
+            + ["(%s, %s, %s, %s, %s, %s)"] * (len(event_rows) - 1)
+        )
+        sql = f"WITH h AS ({set_head}{where} RETURNING 1)"
+        params: list[Any] = list(head_params)
+        if node_rows:
+            node_values = ", ".join(
+                ["(%s::int, %s::bigint, %s::bytea)"] + ["(%s, %s, %s)"] * (len(node_rows) - 1)
+            )
+            nodes = f"{insert_nodes}SELECT * FROM (VALUES {node_values}) AS v"
+            sql += f", n AS ({nodes} WHERE EXISTS (SELECT 1 FROM h))"
+            params += [value for row in node_rows for value in row]
+        events = f"INSERT INTO audit_event ({_EVENT_COLUMNS}) SELECT * FROM (VALUES {values}) AS v"
+        sql += f" {events} WHERE EXISTS (SELECT 1 FROM h)"
+        params += [value for row in event_rows for value in row]
+        cursor.execute(sql, params)
+        return bool(cursor.rowcount)
+    cursor.execute(set_head + where, head_params)
+    if cursor.rowcount != 1:
+        return False
+    insert_event = f"INSERT INTO audit_event ({_EVENT_COLUMNS}) VALUES ({', '.join([ph] * 6)})"
+    if len(event_rows) == 1:
+        cursor.execute(insert_event, event_rows[0])
+    else:
+        cursor.executemany(insert_event, event_rows)
+    if node_rows:
+        cursor.executemany(insert_nodes + f"VALUES ({ph}, {ph}, {ph})", node_rows)
+    return True
 
 
 def record_event(
@@ -409,7 +511,7 @@ class DatabaseNodes:
         with connection.cursor() as cursor:
             if high:
                 branch = (
-                    f"SELECT level, {index_column}, hash FROM audit_node "  # noqa: S608  # quoted name
+                    f"SELECT level, {index_column}, hash FROM audit_node "
                     f"WHERE level = %s AND {index_column} = %s"
                 )
                 params = [v for key in high for v in key]

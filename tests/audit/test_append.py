@@ -1,0 +1,122 @@
+"""The append path's compare-and-set on the head row, and verification in several processes.
+
+Each connection remembers the head it last wrote; an append computes from that and moves
+the head only if it is still exactly that (size and right edge). These tests make the
+remembered head wrong in each way it can be in production (a rolled-back transaction,
+another server's appends, a forged edge of the right size) and check that the log stays
+one consecutive, verifiable tree.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from safehold.audit import services, triggers, verify
+from safehold.audit.events import EventType
+from safehold.audit.models import Checkpoint, Event, Head
+from safehold.audit.services import Actor, record_event
+from safehold.audit.verify import verify_log
+
+
+def _append(n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        record_event(EventType.PROFILE_UPDATED, actor=Actor.system(), detail={"i": i})
+
+
+def _assert_one_consecutive_log(expected: int) -> None:
+    seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(expected))
+    head = Head.objects.get(id=1)
+    assert head.size == expected
+    services.make_checkpoint()
+    report = verify_log()
+    assert report.ok, report.problems
+
+
+@pytest.mark.django_db
+def test_an_append_after_a_rolled_back_one_continues_the_log() -> None:
+    _append(3)
+
+    class Boom(Exception):
+        pass
+
+    def append_then_fail() -> None:
+        with transaction.atomic():
+            _append(2, start=3)
+            raise Boom
+
+    with pytest.raises(Boom):
+        append_then_fail()
+    _append(2, start=3)
+    _assert_one_consecutive_log(5)
+
+
+@pytest.mark.django_db
+def test_a_stale_remembered_head_is_detected_and_re_read() -> None:
+    _append(4)
+    stale = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
+    _append(3, start=4)  # as if another server had appended these
+    connection._safehold_audit_head = stale  # type: ignore[attr-defined]  # the cache under test
+    _append(2, start=7)
+    _assert_one_consecutive_log(9)
+
+
+@pytest.mark.django_db
+def test_a_remembered_head_of_the_right_size_but_another_edge_does_not_match() -> None:
+    _append(4)
+    cached = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
+    forged = services._HeadState(cached.size, bytes(32 * cached.size.bit_count()), None)
+    connection._safehold_audit_head = forged  # type: ignore[attr-defined]  # the cache under test
+    _append(2, start=4)
+    _assert_one_consecutive_log(6)
+
+
+@pytest.mark.django_db
+def test_a_flushed_log_starts_again_from_an_empty_head() -> None:
+    _append(3)
+    triggers.remove(connection)
+    Event.objects.all().delete()
+    Checkpoint.objects.all().delete()
+    Head.objects.all().delete()
+    triggers.install(connection)
+    _append(2)
+    _assert_one_consecutive_log(2)
+
+
+@pytest.fixture
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranges of 7 events in chunks of 3, so 40 events take several worker processes."""
+    monkeypatch.setattr(verify, "_RANGE", 7)
+    monkeypatch.setattr(verify, "_CHUNK", 3)
+
+
+def _reports(jobs: int) -> tuple[bool, list[str], int]:
+    report = verify_log(jobs=jobs)
+    return report.ok, report.problems, report.events
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("damage", ["none", "edit", "delete", "truncate"])
+def test_verifying_in_several_processes_reports_what_one_process_does(
+    small_ranges: None, damage: str
+) -> None:
+    """On PostgreSQL the worker processes are real; SQLite's in-memory test database
+    cannot be opened by another process, so there both runs take the one-process path."""
+    _append(20)
+    services.make_checkpoint()
+    _append(20, start=20)
+    services.make_checkpoint()
+    if damage != "none":
+        triggers.remove(connection)
+        with connection.cursor() as cursor:
+            if damage == "edit":
+                cursor.execute("UPDATE audit_event SET data = %s WHERE seq = 15", [b"forged"])
+            elif damage == "delete":
+                cursor.execute("DELETE FROM audit_event WHERE seq = 21")  # a range boundary
+            else:
+                cursor.execute("DELETE FROM audit_event WHERE seq >= 30")
+    one = _reports(1)
+    several = _reports(2)
+    assert several == one
+    assert one[0] is (damage == "none")
