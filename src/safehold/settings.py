@@ -439,6 +439,21 @@ SAFEHOLD_CONTACT_ANSWER_DAYS = conf.env_int("SAFEHOLD_CONTACT_ANSWER_DAYS", 7, m
 SAFEHOLD_RETAIN_CONTACT_DAYS = conf.env_int("SAFEHOLD_RETAIN_CONTACT_DAYS", 730, minimum=1)
 
 # --- Sharing ---
+# How long a legal request's approval stays valid for its release (hours).
+SAFEHOLD_SHARING_APPROVAL_HOURS = conf.env_int("SAFEHOLD_SHARING_APPROVAL_HOURS", 72, minimum=1)
+# The largest document that can be attached to a legal request (bytes; stored encrypted).
+SAFEHOLD_SHARING_DOCUMENT_MAX_BYTES = conf.env_int(
+    "SAFEHOLD_SHARING_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
+)
+# Legal-role staff are reminded this many days before a non-disclosure order's review date.
+SAFEHOLD_SHARING_ORDER_REMINDER_DAYS = conf.env_int(
+    "SAFEHOLD_SHARING_ORDER_REMINDER_DAYS", 7, minimum=0
+)
+# Refusals of the share API are recorded after the request's transaction rolls back.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("safehold.audit.middleware.AtomicWritesMiddleware"),
+    "safehold.sharing.middleware.RefusalRecordMiddleware",
+)
 
 # --- Activity (access records, payments, devices) ---
 # docs/configuration.md, "Activity". Retention is applied by the worker's daily job.

@@ -27,7 +27,7 @@ class _OwnedByPerson(VaultModel):
         abstract = True
 
     def vault_key_id(self, *, create: bool) -> str | None:
-        if self.user_id is None:  # a minimised payment: nothing sealed is left on it
+        if self.user_id is None:  # type: ignore[attr-defined]  # the concrete model's FK  # a minimised payment: nothing sealed is left on it
             return None
         user = self.user
         if not user.data_key and create:
