@@ -10,16 +10,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from safehold.api import services
-from safehold.api.exceptions import ApiKeyError
+from safehold.api import origins, services
+from safehold.api.exceptions import ApiKeyError, InvalidKeySettings
 from safehold.api.models import ApiKey
 from safehold.api.scopes import SITE_KEY_SCOPES, Scope
+from safehold.audit.services import Actor
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -37,6 +39,21 @@ class ApiKeyCreateForm(forms.Form):
         required=False,
         help_text=_("Optional, in UTC, e.g. 2027-01-01 00:00. Empty: never."),
     )
+    allowed_origins = forms.CharField(
+        label=_("Allowed origins"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Site keys only: the web origins whose pages embed the consent script, one per "
+            "line, e.g. https://www.example.com. A site key is refused from any other origin."
+        ),
+    )
+
+    def clean_allowed_origins(self) -> list[str]:
+        try:
+            return origins.parse_origins(self.cleaned_data.get("allowed_origins") or "")
+        except ApiKeyError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 @admin.register(ApiKey)
@@ -46,6 +63,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "kind",
         "key",
         "scope_list",
+        "origin_list",
         "created_at",
         "expires_at",
         "last_used_at",
@@ -58,6 +76,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "kind",
         "key",
         "scope_list",
+        "origin_list",
         "created_at",
         "created_by",
         "expires_at",
@@ -74,6 +93,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.display(description=_("scopes"))
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes)
+
+    @admin.display(description=_("allowed origins"))
+    def origin_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.allowed_origins or []) or "-"
 
     @admin.display(description=_("status"))
     def status(self, obj: ApiKey) -> str:
@@ -110,13 +133,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                issued = services.create_api_key(
-                    name=data["name"],
-                    scopes=data["scopes"],
-                    kind=data["kind"],
-                    expires_at=data["expires_at"],
-                    actor=request.user,  # type: ignore[arg-type]  # staff are Users
-                )
+                if data["allowed_origins"] and data["kind"] != ApiKey.Kind.SITE:
+                    raise InvalidKeySettings("only a public site key has allowed origins")
+                with transaction.atomic():
+                    issued = services.create_api_key(
+                        name=data["name"],
+                        scopes=data["scopes"],
+                        kind=data["kind"],
+                        expires_at=data["expires_at"],
+                        actor=request.user,  # type: ignore[arg-type]  # staff are Users
+                    )
+                    if data["allowed_origins"]:
+                        issued.api_key.refresh_from_db()
+                        origins.set_allowed_origins(
+                            issued.api_key.pk,
+                            data["allowed_origins"],
+                            actor=Actor.from_request(request),
+                        )
+                        issued.api_key.refresh_from_db()
             except ApiKeyError as exc:
                 form.add_error(None, str(exc))
             else:

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from safehold.api import ratelimit, services
+from safehold.api import origins, ratelimit, services
 from safehold.api.exceptions import CsrfFailed, InvalidApiKey, MissingScope
 from safehold.api.models import ApiKey
 from safehold.api.scopes import SESSION_SCOPES, Scope
@@ -78,6 +78,13 @@ class ApiKeyAuth(HttpBearer):
         api_key = services.authenticate_key(token)
         caller = Caller(kind=api_key.kind, scopes=services.key_scopes(api_key), api_key=api_key)  # type: ignore[arg-type]  # Kind values are the Literal's
         _require(self.scopes, caller.scopes, "This key")
+        origin = request.headers.get("Origin")
+        if api_key.kind == ApiKey.Kind.SITE and origin and not origins.key_allows(api_key, origin):
+            # A copied site key does not work from another site's pages.
+            raise origins.OriginNotAllowed(
+                "This site key may not be used from this origin; add it to the key's "
+                "allowed origins."
+            )
         if api_key.kind == ApiKey.Kind.SERVER:
             # A site key is used by every visitor of the site at once: the per-IP
             # limit applies to it, a per-key one would lock the whole site out.

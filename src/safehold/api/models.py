@@ -36,6 +36,9 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    # Web origins ("https://www.example.com") whose pages may call the API with this
+    # key from a browser (CORS); a site key is refused from any other origin.
+    allowed_origins = models.JSONField(_("allowed origins"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("API key")

@@ -1,7 +1,9 @@
 """``safehold apikey``: create, list and revoke API keys.
 
     safehold apikey create --name "billing" --scopes consent:read,keys:read [--expires 2027-01-01]
-    safehold apikey create --name "www embed" --kind site --scopes consent:read,consent:write
+    safehold apikey create --name "www embed" --kind site --scopes consent:read,consent:write \
+        --origins https://www.example.com
+    safehold apikey origins 4 https://www.example.com,https://shop.example.com
     safehold apikey list
     safehold apikey revoke 3
 
@@ -16,12 +18,14 @@ from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils import timezone
 
-from safehold.api import services
-from safehold.api.exceptions import ApiKeyError
+from safehold.api import origins, services
+from safehold.api.exceptions import ApiKeyError, InvalidKeySettings
 from safehold.api.models import ApiKey
 from safehold.api.scopes import SITE_KEY_SCOPES, Scope
+from safehold.audit.services import Actor
 
 
 def _expiry(text: str) -> datetime:
@@ -59,7 +63,16 @@ class Command(BaseCommand):
             + ")",
         )
         create.add_argument("--expires", help="expiry date (2027-01-01) or date-time, UTC")
+        create.add_argument(
+            "--origins",
+            default="",
+            help="site keys: comma-separated web origins allowed to use the key from a "
+            "browser (https://www.example.com,https://shop.example.com)",
+        )
         actions.add_parser("list", help="list keys (never their secrets)")
+        allow = actions.add_parser("origins", help="set a site key's allowed origins")
+        allow.add_argument("id", type=int)
+        allow.add_argument("origins", help="comma-separated origins; an empty string for none")
         revoke = actions.add_parser("revoke", help="revoke a key by its id")
         revoke.add_argument("id", type=int)
 
@@ -67,6 +80,8 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "create":
             self._create(options)
+        elif action == "origins":
+            self._origins(options["id"], options["origins"])
         elif action == "list":
             self._list()
         else:
@@ -75,16 +90,25 @@ class Command(BaseCommand):
     def _create(self, options: dict[str, Any]) -> None:
         expires_at = _expiry(options["expires"]) if options["expires"] else None
         try:
-            issued = services.create_api_key(
-                name=options["name"],
-                scopes=options["scopes"].split(","),
-                kind=options["kind"],
-                expires_at=expires_at,
-                actor=None,
-            )
+            allowed = origins.parse_origins(options["origins"])
+            if allowed and options["kind"] != ApiKey.Kind.SITE:
+                raise InvalidKeySettings("--origins is for site keys (--kind site)")
+            with transaction.atomic():
+                issued = services.create_api_key(
+                    name=options["name"],
+                    scopes=options["scopes"].split(","),
+                    kind=options["kind"],
+                    expires_at=expires_at,
+                    actor=None,
+                )
+                if allowed:
+                    origins.set_allowed_origins(issued.api_key.pk, allowed, actor=Actor.system())
+                    issued.api_key.refresh_from_db()
         except ApiKeyError as exc:
             raise CommandError(str(exc)) from None
         key = issued.api_key
+        if key.allowed_origins:
+            self.stdout.write(f"Allowed origins: {', '.join(key.allowed_origins)}.")
         self.stdout.write(
             f"Created API key {key.pk} {key.name!r} ({key.kind}; scopes: {', '.join(key.scopes)}; "
             f"expires: {_when(key.expires_at) if key.expires_at else 'never'})."
@@ -118,6 +142,14 @@ class Command(BaseCommand):
                     cell.ljust(width) for cell, width in zip(row, widths, strict=True)
                 ).rstrip()
             )
+
+    def _origins(self, key_id: int, text: str) -> None:
+        try:
+            key = origins.set_allowed_origins(key_id, text, actor=Actor.system())
+        except ApiKeyError as exc:
+            raise CommandError(str(exc)) from None
+        shown = ", ".join(key.allowed_origins) or "none (browsers are refused)"
+        self.stdout.write(f"API key {key.pk} {key.name!r} allowed origins: {shown}.")
 
     def _revoke(self, key_id: int) -> None:
         try:
