@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,84 +14,212 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='NoticePreference',
+            name="NoticePreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email_on_new_version', models.BooleanField(default=False, verbose_name='e-mail me about new versions')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='statement_notice', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email_on_new_version",
+                    models.BooleanField(default=False, verbose_name="e-mail me about new versions"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statement_notice",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StatementVersion',
+            name="StatementVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(editable=False, unique=True, verbose_name='number')),
-                ('material', models.BooleanField(default=False, help_text='Signed-in people must acknowledge a material version once it is in force.', verbose_name='material change')),
-                ('cookie_section_changed', models.BooleanField(default=False, help_text='Set on publication when the cookie section differs from the previous version; tick it to ask for cookie choices again anyway.', verbose_name='cookie section changed')),
-                ('effective_at', models.DateTimeField(blank=True, null=True, verbose_name='effective from')),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='published')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('published_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='published by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveIntegerField(editable=False, unique=True, verbose_name="number"),
+                ),
+                (
+                    "material",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Signed-in people must acknowledge a material version once it is in force.",
+                        verbose_name="material change",
+                    ),
+                ),
+                (
+                    "cookie_section_changed",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Set on publication when the cookie section differs from the previous version; tick it to ask for cookie choices again anyway.",
+                        verbose_name="cookie section changed",
+                    ),
+                ),
+                (
+                    "effective_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="effective from"),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="published"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="published by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statement version',
-                'verbose_name_plural': 'statement versions',
-                'ordering': ['-number'],
-                'permissions': [('publish_version', 'Can publish a version of the privacy statement'), ('preview_version', 'Can preview a draft of the privacy statement')],
+                "verbose_name": "statement version",
+                "verbose_name_plural": "statement versions",
+                "ordering": ["-number"],
+                "permissions": [
+                    ("publish_version", "Can publish a version of the privacy statement"),
+                    ("preview_version", "Can preview a draft of the privacy statement"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StatementText',
+            name="StatementText",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', 'Simplified Chinese')], max_length=16, verbose_name='language')),
-                ('summary', models.TextField(blank=True, default='', max_length=2000, verbose_name='summary of changes')),
-                ('body', models.TextField(max_length=100000, verbose_name='text (Markdown)')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='texts', to='policy.statementversion', verbose_name='version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("zh-hans", "Simplified Chinese")],
+                        max_length=16,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "summary",
+                    models.TextField(
+                        blank=True, default="", max_length=2000, verbose_name="summary of changes"
+                    ),
+                ),
+                ("body", models.TextField(max_length=100000, verbose_name="text (Markdown)")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="texts",
+                        to="policy.statementversion",
+                        verbose_name="version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statement text',
-                'verbose_name_plural': 'statement texts',
+                "verbose_name": "statement text",
+                "verbose_name_plural": "statement texts",
             },
         ),
         migrations.CreateModel(
-            name='Announcement',
+            name="Announcement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_at', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='statement_announcements', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='announcements', to='policy.statementversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statement_announcements",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="announcements",
+                        to="policy.statementversion",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Acknowledgement',
+            name="Acknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('acknowledged_at', models.DateTimeField(verbose_name='acknowledged')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='statement_acks', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to='policy.statementversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("acknowledged_at", models.DateTimeField(verbose_name="acknowledged")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statement_acks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to="policy.statementversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'acknowledgement',
-                'verbose_name_plural': 'acknowledgements',
-                'ordering': ['-acknowledged_at'],
+                "verbose_name": "acknowledgement",
+                "verbose_name_plural": "acknowledgements",
+                "ordering": ["-acknowledged_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='statementversion',
-            index=models.Index(fields=['published_at', 'effective_at'], name='policy_stat_publish_7fd6d2_idx'),
+            model_name="statementversion",
+            index=models.Index(
+                fields=["published_at", "effective_at"], name="policy_stat_publish_7fd6d2_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statementtext',
-            constraint=models.UniqueConstraint(fields=('version', 'language'), name='policy_text_one_per_lang'),
+            model_name="statementtext",
+            constraint=models.UniqueConstraint(
+                fields=("version", "language"), name="policy_text_one_per_lang"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='announcement',
-            constraint=models.UniqueConstraint(fields=('version', 'user'), name='policy_announce_once'),
+            model_name="announcement",
+            constraint=models.UniqueConstraint(
+                fields=("version", "user"), name="policy_announce_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='acknowledgement',
-            constraint=models.UniqueConstraint(fields=('user', 'version'), name='policy_ack_once'),
+            model_name="acknowledgement",
+            constraint=models.UniqueConstraint(fields=("user", "version"), name="policy_ack_once"),
         ),
     ]
