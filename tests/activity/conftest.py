@@ -18,7 +18,7 @@ PHONE_UA = (
 def sign_in():  # type: ignore[no-untyped-def]
     """Sign a test client in through the real form, from a given browser."""
 
-    def go(client, login="alice", user_agent=BROWSER_UA, ip="198.51.100.20"):  # type: ignore[no-untyped-def]
+    def go(client, login="alice", user_agent=BROWSER_UA, ip="8.8.8.8"):  # type: ignore[no-untyped-def]
         client.defaults["HTTP_USER_AGENT"] = user_agent
         client.defaults["REMOTE_ADDR"] = ip
         response = client.post("/accounts/login/", {"login": login, "password": TEST_PASSWORD})

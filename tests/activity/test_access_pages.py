@@ -22,7 +22,7 @@ def test_sign_in_and_visits_are_recorded_with_the_browser(alice, client, sign_in
     assert record.result == "succeeded"
     assert record.browser.startswith("Chrome")
     assert record.os == "Linux"
-    assert record.ip_address == "198.51.100.20"
+    assert record.ip_address == "8.8.8.8"
     client.get("/account/profile/?q=secret")
     visit = AccessRecord.objects.filter(user=alice, kind="page-visit").first()
     assert visit is not None
