@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from safehold.activity.exceptions import InvalidCard
@@ -26,7 +25,7 @@ def processor(request: pytest.FixtureRequest) -> PaymentProcessor:
 
 
 def _card(number: str, *, cvc: str = "123", month: int = 12, year: int | None = None) -> Card:
-    return Card(number=number, exp_month=month, exp_year=year or date.today().year + 3, cvc=cvc)
+    return Card(number=number, exp_month=month, exp_year=year or timezone.now().year + 3, cvc=cvc)
 
 
 def test_an_accepted_card_gives_a_token_brand_and_last_four(processor: PaymentProcessor) -> None:
@@ -73,7 +72,7 @@ def test_the_same_key_charges_once(processor: PaymentProcessor) -> None:
 def test_malformed_cards_are_refused_with_a_code(
     processor: PaymentProcessor, number: str, cvc: str, month: int, year_offset: int, code: str
 ) -> None:
-    card = Card(number=number, exp_month=month, exp_year=date.today().year + year_offset, cvc=cvc)
+    card = Card(number=number, exp_month=month, exp_year=timezone.now().year + year_offset, cvc=cvc)
     with pytest.raises(InvalidCard) as caught:
         processor.charge(card, amount_minor=100, currency="EUR", idempotency_key=f"e{number}{cvc}")
     assert caught.value.code == code
