@@ -120,23 +120,9 @@ class ContactForm(forms.Form):
         return cleaned
 
     def _check_stamp(self, stamp: str) -> None:
-        max_age = settings.SAFEHOLD_CONTACT_FORM_HOURS * 3600
         try:
-            started = signing.loads(stamp, salt=_SALT, max_age=max_age)
-        except signing.SignatureExpired:
-            self._restamp()
-            self.add_error(
-                None,
-                forms.ValidationError(
-                    _(
-                        "This form was opened a long time ago. Your message is still here: "
-                        "check it and send it again."
-                    ),
-                    code="expired",
-                ),
-            )
-            return
-        except signing.BadSignature:
+            started = float(signing.loads(stamp, salt=_SALT))
+        except (signing.BadSignature, TypeError, ValueError):
             self._restamp()
             self.add_error(
                 None,
@@ -149,7 +135,20 @@ class ContactForm(forms.Form):
                 ),
             )
             return
-        if _clock() - float(started) < settings.SAFEHOLD_CONTACT_MIN_SECONDS:
+        age = _clock() - started
+        if age > settings.SAFEHOLD_CONTACT_FORM_HOURS * 3600:
+            self._restamp()
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "This form was opened a long time ago. Your message is still here: "
+                        "check it and send it again."
+                    ),
+                    code="expired",
+                ),
+            )
+        elif age < settings.SAFEHOLD_CONTACT_MIN_SECONDS:
             self.add_error(
                 None,
                 forms.ValidationError(

@@ -286,6 +286,8 @@ def message_action(request: HttpRequest, reference: str, action: str) -> HttpRes
                     message, status=status_form.cleaned_data["status"], staff=staff, request=request
                 )
                 messages.success(request, _("The status has been changed."))
+            else:
+                messages.error(request, _("Choose one of the statuses listed."))
         elif action == "assign":
             choices = [(str(u.pk), u.username) for u in services.staff_who_can_answer()]
             assign_form = AssignForm(request.POST, choices=choices)
@@ -298,6 +300,8 @@ def message_action(request: HttpRequest, reference: str, action: str) -> HttpRes
                     request=request,
                 )
                 messages.success(request, _("The message has been assigned."))
+            else:
+                messages.error(request, _("Choose one of the staff members listed."))
         else:
             raise Http404
     except NotAllowed:
