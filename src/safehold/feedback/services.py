@@ -267,7 +267,11 @@ def read_message(reference: str, *, staff: User, request: HttpRequest | None) ->
 
 
 def _locked(message: ContactMessage) -> ContactMessage:
-    return ContactMessage.objects.select_for_update().select_related("sender").get(pk=message.pk)
+    return (
+        ContactMessage.objects.select_for_update(of=("self",))
+        .select_related("sender")
+        .get(pk=message.pk)
+    )
 
 
 def reply(
