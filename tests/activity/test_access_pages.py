@@ -90,3 +90,18 @@ def test_the_activity_page_needs_sign_in(client) -> None:
     response = client.get("/account/activity/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/account/activity/", "账户活动"),
+        ("/account/devices/", "本设备"),
+        ("/account/payments/", "您还没有付过款"),
+        ("/account/payments/new/", "安全码"),
+    ],
+)
+def test_the_pages_speak_chinese(alice, client, sign_in, path, text) -> None:
+    sign_in(client)
+    page = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert text in page
