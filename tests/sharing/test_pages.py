@@ -239,3 +239,13 @@ def test_recipients_are_managed_in_the_admin(make_user) -> None:
     assert recipient.country == "DE"
     assert recipient.categories == ["name", "mailing_address"]
     assert recipient.purposes.get().description == "to ship your orders"
+
+
+def test_the_pages_are_in_chinese(person, delivery) -> None:
+    client = signed_in(Client(), "nadia")
+    page = client.get("/account/sharing/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "共享您的数据" in page
+    assert "同意与 FastPost Couriers 共享" in page
+    assert "Sharing your data" not in page
+    report = Client().get("/transparency", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "透明度报告" in report
