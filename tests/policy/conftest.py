@@ -11,6 +11,7 @@ from django.utils import timezone
 from safehold.audit.services import Actor
 from safehold.policy import services
 from safehold.policy.models import StatementVersion
+from tests.api.conftest import make_key  # noqa: F401  # API keys for the statement's routes
 
 
 class Clock:

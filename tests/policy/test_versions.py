@@ -26,7 +26,8 @@ def _published_events() -> list[Event]:
 
 def test_the_default_statement_is_version_1_in_both_languages_and_covers_every_clause() -> None:
     v1 = StatementVersion.objects.get(number=1)
-    assert v1.is_published and services.current_version_number() == 1
+    assert v1.is_published
+    assert services.current_version_number() == 1
     assert sorted(t.language for t in v1.texts.all()) == ["en", "zh-hans"]
     for text in v1.texts.all():
         ids = rendering.section_ids(text.body)
@@ -66,12 +67,15 @@ def test_publishing_now_replaces_the_statement_and_keeps_the_old_one_at_its_url(
         {"en": v1_text().replace("As our services grow", "Whenever our services change")},
         summaries={"en": "Clearer wording about updates."},
     )
-    assert v2.number == 2 and services.current_version_number() == 2
+    assert v2.number == 2
+    assert services.current_version_number() == 2
     assert "Whenever our services change" in client.get("/privacy/").content.decode()
     old = client.get("/privacy/v1/").content.decode()
-    assert "As our services grow" in old and "This version has been replaced." in old
+    assert "As our services grow" in old
+    assert "This version has been replaced." in old
     history = client.get("/privacy/history/").content.decode()
-    assert "/privacy/v1/" in history and "/privacy/v2/" in history
+    assert "/privacy/v1/" in history
+    assert "/privacy/v2/" in history
     assert "Clearer wording about updates." in history
     assert "/privacy/diff/1...2/" in history
     event = _published_events()[-1]
@@ -178,7 +182,8 @@ def test_script_in_the_markdown_is_neutralised(client, publish) -> None:  # type
     hostile = (
         "# Statement\n\n"
         "<script>alert('page')</script>\n\n"
-        "Click [here](javascript:alert('link')) or <a href=\"#\" onclick=\"alert('click')\">here</a>.\n\n"
+        "Click [here](javascript:alert('link')) or "
+        '<a href="#" onclick="alert(\'click\')">here</a>.\n\n'
         '<img src="https://tracker.example/p.gif" onerror="alert(\'img\')">\n\n'
         '<iframe src="https://evil.example/"></iframe><style>body{display:none}</style>\n\n'
         "[fine link](https://example.org/) and **bold**."
@@ -190,8 +195,11 @@ def test_script_in_the_markdown_is_neutralised(client, publish) -> None:  # type
     ):
         assert "alert(" not in html
         assert "javascript:" not in html
-        assert "onclick" not in html and "onerror" not in html
-        assert "<iframe" not in html and "<img" not in html and "tracker.example" not in html
+        assert "onclick" not in html
+        assert "onerror" not in html
+        assert "<iframe" not in html
+        assert "<img" not in html
+        assert "tracker.example" not in html
         assert "display:none" not in html
         assert (
             '<a href="https://example.org/" rel="noopener noreferrer nofollow">fine link</a>'
@@ -210,13 +218,16 @@ def test_the_diff_marks_removed_and_added_words_and_escapes_the_text(client, pub
     html = page.content.decode()
     assert "<del>one year.</del>" in html
     assert "<ins>six months.</ins>" in html
-    assert "&lt;b&gt;new&lt;/b&gt;" in html and "<b>new</b>" not in html
+    assert "&lt;b&gt;new&lt;/b&gt;" in html
+    assert "<b>new</b>" not in html
     assert "Unchanged line." in html
     # The history's compare form leads to the same stable address.
     chosen = client.get("/privacy/diff/", {"old": 2, "new": 3})
-    assert chosen.status_code == 302 and chosen["Location"] == "/privacy/diff/2...3/"
+    assert chosen.status_code == 302
+    assert chosen["Location"] == "/privacy/diff/2...3/"
     same = client.get("/privacy/diff/", {"old": 2, "new": 2})
-    assert same.status_code == 400 and "Choose two different versions." in same.content.decode()
+    assert same.status_code == 400
+    assert "Choose two different versions." in same.content.decode()
     assert client.get("/privacy/diff/1...99/").status_code == 404
 
 
@@ -224,7 +235,8 @@ def test_the_cookie_section_version_follows_changes_to_the_cookie_section(publis
     base = v1_text()
     other = base.replace("Comments and suggestions", "Questions and suggestions")
     v2 = publish({"en": other, "zh-hans": v1_text("zh-hans")})
-    assert not v2.cookie_section_changed and services.cookie_section_version() == 1
+    assert not v2.cookie_section_changed
+    assert services.cookie_section_version() == 1
     cookies = other.replace("A cookie is a small file", "A cookie is a small text file")
     v3 = publish(
         {"en": cookies, "zh-hans": v1_text("zh-hans")}, effective_at=clock.now() + timedelta(days=1)

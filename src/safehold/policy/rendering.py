@@ -117,7 +117,7 @@ def _word_ops(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]
     (so "one year" -> "six months" reads as one change, not two)."""
     ops: list[tuple[str, int, int, int, int]] = []
     for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        tag, i1, i2, j1, j2 = op
+        tag, _i1, i2, _j1, j2 = op
         if (
             len(ops) >= 2
             and tag != "equal"

@@ -36,7 +36,7 @@ def _postgresql() -> list[str]:
     return [
         "CREATE OR REPLACE FUNCTION safehold_policy_frozen() RETURNS trigger AS $$ "
         f"BEGIN RAISE EXCEPTION USING MESSAGE = '{_MESSAGE}'; END; $$ LANGUAGE plpgsql",
-        "CREATE OR REPLACE FUNCTION safehold_policy_text_frozen() RETURNS trigger AS $$ "
+        "CREATE OR REPLACE FUNCTION safehold_policy_text_frozen() RETURNS trigger AS $$ "  # noqa: S608  # fixed names and a constant message
         "BEGIN "
         "IF EXISTS (SELECT 1 FROM policy_statementversion WHERE published_at IS NOT NULL "
         "AND (id = NEW.version_id OR (TG_OP = 'UPDATE' AND id = OLD.version_id))) THEN "
