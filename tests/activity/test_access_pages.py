@@ -105,3 +105,17 @@ def test_the_pages_speak_chinese(alice, client, sign_in, path, text) -> None:
     sign_in(client)
     page = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
     assert text in page
+
+
+def test_the_overview_shows_the_previous_sign_in_and_failures(alice, client, sign_in) -> None:
+    sign_in(client)
+    page = client.get("/account/").content.decode()
+    assert "None before this one" in page
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"login": "alice", "password": "not-the-password"})
+    sign_in(client)
+    page = client.get("/account/").content.decode()
+    assert "Previous sign-in" in page
+    assert "Chrome" in page
+    assert "United States" in page
+    assert "<dt>Failed sign-ins in the last 30 days</dt><dd>1</dd>" in page

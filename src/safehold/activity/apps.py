@@ -8,13 +8,22 @@ class ActivityConfig(AppConfig):
     verbose_name = _("Activity")
 
     def ready(self) -> None:
-        from safehold.activity import checks, receivers, services  # noqa: F401  # receivers connect
+        from safehold.activity import (  # noqa: F401  # receivers connect on import
+            checks,
+            receivers,
+            services,
+            views,
+        )
         from safehold.core import promises, registry
         from safehold.jobs.retention import retention_rule
 
         registry.account_link("activity_records", _("Activity"), order=40)
         registry.account_link("activity_devices", _("Devices"), order=41)
         registry.account_link("activity_payments", _("Payments"), order=42)
+
+        registry.centre_section(
+            "activity", "activity/_centre_section.html", views.centre_context, order=40
+        )
 
         registry.exporter(
             "access_records",

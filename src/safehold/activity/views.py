@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -17,7 +20,7 @@ from safehold.accounts.models import User
 from safehold.activity import services
 from safehold.activity.exceptions import DeviceNotFound, InvalidCard, PaymentUnavailable
 from safehold.activity.forms import ActivityFilterForm, PaymentForm, RenameDeviceForm
-from safehold.activity.models import Payment
+from safehold.activity.models import AccessRecord, Device, Payment
 
 PAGE_SIZE = 50
 
@@ -27,6 +30,24 @@ CARD_FIELDS = ("card_number", "expiry", "cvc")
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]  # login_required guarantees our user
+
+
+def centre_context(request: HttpRequest) -> dict[str, object]:
+    """The account overview's card: previous sign-in, recent failures, devices, payments."""
+    user = _user(request)
+    sign_ins = services.access_records(user, kind=AccessRecord.Kind.SIGN_IN)[:2]
+    previous = sign_ins[1] if len(sign_ins) > 1 else None
+    if previous is not None:
+        previous.user = user
+    month_ago = timezone.now() - timedelta(days=30)
+    return {
+        "previous_sign_in": previous,
+        "recent_failures": services.access_records(
+            user, kind=AccessRecord.Kind.SIGN_IN_FAILED, since=month_ago
+        ).count(),
+        "device_count": Device.objects.filter(user=user).count(),
+        "payment_count": services.payments_of(user).count(),
+    }
 
 
 def _query_without_page(request: HttpRequest) -> str:
