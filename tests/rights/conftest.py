@@ -51,22 +51,30 @@ def read_archive(export: Export) -> Archive:
         return Archive({name: archive.read(name) for name in archive.namelist()})
 
 
-def signed_in_client(username: str, password: str = TEST_PASSWORD) -> Client:
-    client = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR=SECRETS["ip"])
+def signed_in_client(
+    username: str, password: str = TEST_PASSWORD, *, ip: str = SECRETS["ip"]
+) -> Client:
+    client = Client(HTTP_USER_AGENT=UA, REMOTE_ADDR=ip)
     response = client.post("/accounts/login/", {"login": username, "password": password})
     assert response.status_code == 302, response.content[:300]
     if response["Location"].startswith("/accounts/2fa/authenticate"):
-        import pyotp
+        # A recovery code each time: a TOTP code is refused twice in one 30-second window.
+        from allauth.mfa.models import Authenticator
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
-        code = pyotp.TOTP(TOTP_SECRET).now()
+        codes = Authenticator.objects.get(user__username=username, type="recovery_codes")
+        code = RecoveryCodes(codes).get_unused_codes()[0]
         response = client.post("/accounts/2fa/authenticate/", {"code": code})
         assert response.status_code == 302, response.content[:300]
     return client
 
 
-def reauthenticate(client: Client, password: str = TEST_PASSWORD) -> Any:
-    """Answer allauth's "confirm it is you" with the password; returns the response."""
-    return client.post("/accounts/reauthenticate/", {"password": password})
+def reauthenticate(
+    client: Client, url: str = "/accounts/reauthenticate/", password: str = TEST_PASSWORD
+) -> Any:
+    """Answer allauth's "confirm it is you" (at ``url``, which carries ``next``) with the
+    password; returns the response."""
+    return client.post(url, {"password": password})
 
 
 @pytest.fixture
@@ -94,3 +102,47 @@ def person(make_user) -> User:  # type: ignore[no-untyped-def]
     user.refresh_from_db()
     assert user.name == SECRETS["name"]
     return user
+
+
+@pytest.fixture
+def travel(monkeypatch):  # type: ignore[no-untyped-def]
+    """``travel(timedelta)`` moves the rights services' and the job queue's clocks on."""
+    from datetime import datetime as real_datetime
+
+    from django.utils import timezone
+
+    from safehold.jobs import queue
+
+    def go(delta: Any) -> real_datetime:
+        moved = timezone.now() + delta
+        monkeypatch.setattr(services, "_now", lambda: moved)
+        monkeypatch.setattr(queue, "_now", lambda: moved)
+        return moved
+
+    return go
+
+
+def scan_columns(needles: dict[str, str]) -> list[str]:
+    """Every column of every table, as the database returns it: where each needle is."""
+    from django.db import connection
+
+    found: list[str] = []
+    forms = {
+        label: [v.encode(), v.lower().encode(), v.encode().hex().encode()]
+        for label, v in needles.items()
+    }
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608  # introspected names
+            columns = [c[0] for c in cursor.description]
+            for row in cursor.fetchall():
+                for column, cell in zip(columns, row, strict=True):
+                    if cell is None:
+                        continue
+                    data = (
+                        bytes(cell) if isinstance(cell, bytes | memoryview) else str(cell).encode()
+                    )
+                    for label, variants in forms.items():
+                        if any(v in data or v in data.lower() for v in variants):
+                            found.append(f"{label} in {table}.{column}")
+    return found

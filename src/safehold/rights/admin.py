@@ -46,7 +46,7 @@ class StaffErasureForm(forms.ModelForm):
 
     class Meta:
         model = Erasure
-        fields: list[str] = []
+        fields = ["reason"]
 
     def clean_user_id(self) -> int:
         user_id = int(self.cleaned_data["user_id"])

@@ -20,7 +20,7 @@ from allauth.account.models import EmailAddress
 from cryptography.exceptions import InvalidTag
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -479,9 +479,13 @@ def _secure_delete() -> None:
 def _checkpoint_wal() -> None:
     # The write-ahead log still holds earlier versions of the erased pages until a
     # checkpoint copies the new ones back and truncates it.
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # Best effort: a reader in another process can hold it off; the next one catches up.
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except OperationalError:
+            logger.warning("erasure: the SQLite write-ahead log could not be checkpointed")
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def download(request: HttpRequest, public_id: UUID) -> HttpResponseBase:
 def delete(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     grace_days = settings.SAFEHOLD_ERASURE_GRACE_DAYS
-    form = DeleteAccountForm(request.POST or None)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
