@@ -207,3 +207,12 @@ def test_safehold_init_then_promises_on_a_fresh_data_directory(tmp_path) -> None
     assert "Version 1 is in force" in rows["statement-published"]["detail"]
     broken = [i for i, p in rows.items() if p["status"] == "broken"]
     assert answer.returncode == (1 if broken else 0), (broken, answer.stderr)
+
+
+def test_the_promise_map_speaks_chinese(client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ARGON2_FIRST
+    html = client.get("/privacy/promises/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "我们的承诺及其核查" in html
+    assert "密码只以 argon2id 哈希值保存" in html
+    assert "已保存 0 个密码，全部为 argon2id。" in html
+    assert "兑现" in html

@@ -98,7 +98,12 @@ def current_version(now: datetime | None = None) -> StatementVersion | None:
     in_force = _in_force(now)
     if not in_force:
         return None
-    return StatementVersion.objects.filter(pk=in_force[0].pk).first()
+    found = StatementVersion.objects.filter(pk=in_force[0].pk).first()
+    if found is None:  # the cache outlived a rolled-back publication: read again
+        _forget_published()
+        in_force = _in_force(now)
+        found = StatementVersion.objects.filter(pk=in_force[0].pk).first() if in_force else None
+    return found
 
 
 def current_version_number(now: datetime | None = None) -> int | None:
