@@ -107,6 +107,29 @@ def test_empty_reply_is_refused_and_nothing_sent(
     assert Reply.objects.count() == 0
 
 
+def test_inbox_pages(make_staff, settings) -> None:  # type: ignore[no-untyped-def]
+    from safehold.feedback import views
+    from safehold.feedback.models import Category
+
+    for n in range(views.INBOX_PAGE_SIZE + 3):
+        services.send_message(
+            sender=None,
+            email=f"v{n}@example.test",
+            name="",
+            category=Category.COMMENT,
+            body="x",
+            language="en",
+            actor=services.Actor.system(),
+        )
+    _, lead = make_staff("lead", "view_inbox")
+    first = lead.get("/staff/inbox/?status=open").content.decode()
+    assert first.count("data-contact-row=") == views.INBOX_PAGE_SIZE
+    assert f"{views.INBOX_PAGE_SIZE + 3} messages." in first
+    assert "?status=open&amp;page=2" in first
+    second = lead.get("/staff/inbox/?status=open&page=2").content.decode()
+    assert second.count("data-contact-row=") == 3
+
+
 def test_unknown_message_is_404(make_staff) -> None:  # type: ignore[no-untyped-def]
     _, lead = make_staff("lead", "view_inbox", "reply")
     assert lead.get("/staff/inbox/SH-0000-0000/").status_code == 404
@@ -174,7 +197,11 @@ def _check(promise_id: str) -> promises.Result:
     return check.run()
 
 
-def test_channel_open_check(settings, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+def test_channel_open_check(settings, smtp_sink, make_user) -> None:  # type: ignore[no-untyped-def]
+    result = _check("contact-open")
+    assert result.status == PromiseStatus.BROKEN
+    assert "Nobody can read the contact inbox" in str(result.detail)
+    make_user("root", is_staff=True, is_superuser=True)
     assert _check("contact-open").status == PromiseStatus.HOLDS
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     assert _check("contact-open").status == PromiseStatus.NOT_CHECKED

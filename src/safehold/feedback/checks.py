@@ -17,9 +17,11 @@ _DEAD_BACKENDS = {
 
 
 def check_channel_open() -> Result:
-    """HOLDS if the contact form's page resolves and mail is sent by SMTP.
+    """HOLDS if the contact form's page resolves, someone can read the inbox, and mail is
+    sent by SMTP.
 
-    BROKEN if the page is gone or mail goes nowhere; NOT_CHECKED if mail is written to
+    BROKEN if the page is gone, no active staff member can read the inbox, or mail goes
+    nowhere; NOT_CHECKED if mail is written to
     files or the console (a development set-up: we cannot tell whether it is delivered).
     """
     try:
@@ -27,6 +29,16 @@ def check_channel_open() -> Result:
         reverse("feedback_inbox")
     except NoReverseMatch:
         return Result(Status.BROKEN, _("The contact form's page is not served."))
+    from safehold.feedback.services import staff_who_can_answer
+
+    if not staff_who_can_answer().exists():
+        return Result(
+            Status.BROKEN,
+            _(
+                "Nobody can read the contact inbox: give a staff member the "
+                "feedback.view_inbox permission (or make one a superuser)."
+            ),
+        )
     backend = settings.EMAIL_BACKEND
     if backend in _DEAD_BACKENDS:
         return Result(

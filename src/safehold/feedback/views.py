@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,7 @@ from safehold.feedback.forms import (
 from safehold.feedback.models import ContactMessage
 
 _SENT_SALT = "safehold.feedback.sent"
+INBOX_PAGE_SIZE = 50
 _SENT_MAX_AGE = 3600
 
 
@@ -200,11 +202,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     elif not form.is_bound:
         form = InboxFilterForm(initial={"status": "open"})
     now = timezone.now()
-    rows = [
-        {"message": m, "open_seconds": m.open_for(now)}
-        for m in services.inbox(request.user, selection)  # type: ignore[arg-type]  # staff_view
-    ]
-    return render(request, "feedback/staff/inbox.html", {"form": form, "rows": rows, "now": now})
+    page = Paginator(services.inbox(request.user, selection), INBOX_PAGE_SIZE).get_page(  # type: ignore[arg-type]  # staff_view
+        request.GET.get("page")
+    )
+    rows = [{"message": m, "open_seconds": m.open_for(now)} for m in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "feedback/staff/inbox.html",
+        {"form": form, "rows": rows, "now": now, "page": page, "query": query.urlencode()},
+    )
 
 
 def _message_or_404(reference: str, request: HttpRequest) -> ContactMessage:
