@@ -11,12 +11,12 @@ one is set).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 from safehold.accounts.models import SignedInSession, User
 from safehold.audit.events import ActorKind
@@ -213,7 +213,7 @@ def export_audit_events(user: User) -> Iterator[dict[str, Any]]:
 
 def erase_sessions(user: User) -> int:
     """End every signed-in session of the person and drop the rows describing them."""
-    store = import_string(settings.SESSION_ENGINE).SessionStore
+    store = import_module(settings.SESSION_ENGINE).SessionStore
     rows = list(SignedInSession.objects.filter(user=user).values_list("pk", "session_key"))
     for _pk, session_key in rows:
         store(session_key=session_key).delete()
