@@ -10,8 +10,16 @@ from tests.jobs import tasks
 
 
 @pytest.fixture(autouse=True)
-def _fresh_calls() -> None:
+def _fresh_queue(request: pytest.FixtureRequest) -> None:
+    """No calls counted, and in database tests an empty queue: other apps' data
+    migrations enqueue jobs of their own (an announcement of the first statement)."""
     tasks.calls.clear()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and not marker.kwargs.get("transaction", False):
+        request.getfixturevalue("db")
+        from safehold.jobs.models import Job
+
+        Job.objects.all().delete()
 
 
 class Clock:

@@ -61,3 +61,10 @@ def sleep(payload: dict[str, Any]) -> None:
     time.sleep(payload["seconds"])
     with (Path(payload["dir"]) / "finished").open("a") as f:
         f.write(f"{os.getpid()}\n")
+
+
+@task("tests.record")
+def record(payload: dict[str, Any]) -> None:
+    """Appends ``payload["n"]`` and this process's id to ``dir/records``."""
+    with (Path(payload["dir"]) / "records").open("a") as f:
+        f.write(f"{payload['n']} {os.getpid()}\n")

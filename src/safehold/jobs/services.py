@@ -61,7 +61,7 @@ def run_retention(*, actor: Actor, now: datetime | None = None) -> list[Purged]:
             logger.error("retention %s: failed, %s", rule.name, type(exc).__name__)
             failed.append(rule.name)
             continue
-        logger.info("retention %s: %d purged (older than %s)", rule.name, purged.count, rule.days)
+        logger.info("retention %s: %d purged (limit %d days)", rule.name, purged.count, rule.days)
         done.append(purged)
     if failed:
         raise RetentionFailed(failed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +48,53 @@ def describe_database() -> str:
     return f"{engine} database {db.get('NAME')!s} on {db.get('HOST') or 'local socket'}"
 
 
+class _WorkerBeside:
+    """One ``safehold worker`` beside gunicorn (SAFEHOLD_SERVE_WORKER), restarted if it
+    exits while the server runs, and stopped gracefully (SIGTERM: it finishes its
+    current job) when the server stops."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._supervise, name="worker-beside", daemon=True)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # our own command, fixed arguments
+            [sys.executable, "-m", "safehold", "worker"], stdin=subprocess.DEVNULL
+        )
+
+    def start(self) -> None:
+        self.proc = self._spawn()
+        self.thread.start()
+
+    def _supervise(self) -> None:
+        while not self.stopping.is_set():
+            proc = self.proc
+            # gunicorn's arbiter may reap the child itself; poll() then reports it gone.
+            if proc is not None and proc.poll() is not None and not self.stopping.is_set():
+                print(  # to serve's own console, as gunicorn does
+                    "safehold serve: the background worker exited; restarting it",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                if self.stopping.wait(5):
+                    return
+                self.proc = self._spawn()
+            self.stopping.wait(1)
+
+    def stop(self, timeout: float = 60) -> None:
+        self.stopping.set()
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # its job's lease runs out and another worker runs it again
+            proc.wait(timeout=10)
+
+
 class Command(BaseCommand):
     help = "Prepare the data directory and database, then serve Safehold with gunicorn."
 
@@ -83,6 +131,10 @@ class Command(BaseCommand):
             + (" (new: secret key and master key created, mode 0600)" if created else ""),
             f"  database:       {describe_database()}",
             f"  outgoing mail:  {describe_mail()}",
+            "  background jobs: one `safehold worker` beside the server"
+            if settings.SAFEHOLD_SERVE_WORKER
+            else "  background jobs: not run here (SAFEHOLD_SERVE_WORKER=false): "
+            "run `safehold worker`",
         ]
         if not get_user_model().objects.filter(is_superuser=True).exists():
             lines.append("  no administrator yet: create one with `safehold createadmin`")
@@ -101,6 +153,9 @@ class Command(BaseCommand):
             [sys.executable, "-m", "safehold", "audit", "checkpoint", "--every", "60"],
             stdout=subprocess.DEVNULL,
         )
+        jobs = _WorkerBeside() if settings.SAFEHOLD_SERVE_WORKER else None
+        if jobs is not None:
+            jobs.start()
         access_log = os.environ.get("SAFEHOLD_ACCESS_LOG", "").strip() or None
         server = _Gunicorn(
             {
@@ -125,5 +180,7 @@ class Command(BaseCommand):
         try:
             server.run()
         finally:
+            if jobs is not None:
+                jobs.stop(timeout=20)
             ticker.terminate()
             ticker.wait(timeout=10)
