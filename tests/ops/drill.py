@@ -104,5 +104,34 @@ def shred(username: str) -> None:
     print(json.dumps({"shredded": shred_data_key(user.data_key), "key": user.data_key}))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("run through `safehold shell -c`")
+
+
+def people(count: int, password: str) -> None:
+    """Make ``count`` people who can sign in (verified e-mail), named k0, k1, ..."""
+    from allauth.account.models import EmailAddress
+
+    from safehold.accounts.models import User
+
+    for i in range(count):
+        user = User.objects.create_user(
+            username=f"k{i}", email=f"k{i}@example.test", password=password
+        )
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    print(json.dumps({"made": count}))
+
+
+def profile_state(usernames: str) -> None:
+    """Each person's current name and how many profile updates the audit log holds."""
+    from safehold.accounts.models import User
+    from safehold.audit.events import EventType
+    from safehold.audit.models import Event
+
+    state = {}
+    for user in User.objects.filter(username__in=usernames.split(",")):
+        state[user.username] = {
+            "name": str(user.name),
+            "events": Event.objects.filter(
+                subject_id=str(user.pk), event_type=str(EventType.PROFILE_UPDATED)
+            ).count(),
+        }
+    print(json.dumps(state))
