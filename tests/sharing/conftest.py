@@ -8,6 +8,7 @@ import pytest
 
 from safehold.audit.services import Actor
 from safehold.sharing.models import Basis, Recipient, SharingPurpose
+from tests.api.conftest import make_key  # noqa: F401  # the API key fixture
 from tests.conftest import TEST_PASSWORD
 
 

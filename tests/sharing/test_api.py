@@ -12,14 +12,14 @@ from safehold.audit.models import Event
 from safehold.audit.services import Actor, EventRecord
 from safehold.sharing import services
 from safehold.sharing.models import Disclosure
-from tests.api.conftest import bearer, make_key  # noqa: F401  # the key fixture
+from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/share"
 
 
 @pytest.fixture
-def token(make_key) -> str:  # type: ignore[no-untyped-def]  # noqa: F811  # the fixture
+def token(make_key) -> str:  # type: ignore[no-untyped-def]
     return make_key("share:request").token
 
 
@@ -118,7 +118,7 @@ def test_bad_input_is_refused_with_a_reason_and_recorded(
     assert Disclosure.objects.count() == 0
 
 
-def test_the_scope_is_needed_and_the_body_is_checked(person, delivery, make_key) -> None:  # noqa: F811  # the fixture
+def test_the_scope_is_needed_and_the_body_is_checked(person, delivery, make_key) -> None:
     other = make_key("consent:read").token
     response = post(other, BODY)
     assert response.status_code == 403
@@ -136,3 +136,10 @@ def test_the_openapi_document_declares_the_refusals() -> None:
     schema = Client().get("/api/v1/openapi.json").json()
     operation = schema["paths"]["/api/v1/share"]["post"]
     assert {"201", "401", "403", "404", "409", "422", "429"} <= set(operation["responses"])
+
+
+def test_a_nul_character_is_an_unknown_name_not_a_server_error(person, delivery, token) -> None:
+    for change in ({"recipient": "fast\x00post"}, {"person": "na\x00dia"}, {"purpose": "\x00"}):
+        response = post(token, BODY | change)
+        assert response.status_code == 404
+        assert response.json()["reason"].startswith("share.unknown_")

@@ -302,3 +302,25 @@ def test_the_transparency_counts_hold_no_personal_data(person, clerk, counsel) -
     assert period["total"] == 3
     assert "Nadia" not in str(period)
     assert "Yorkshire" not in str(period)
+
+
+def test_the_worker_tells_the_person_when_the_order_lapses(
+    person, clerk, counsel, smtp_sink, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    from safehold.jobs import worker
+    from safehold.jobs.models import Job
+
+    review = timezone.localdate() + timedelta(days=3)
+    request = record(person, clerk, gag_review_date=review)
+    approve(request, counsel)
+    release(request, counsel)
+    later = timezone.now() + timedelta(days=4)
+    monkeypatch.setattr(services, "_now", lambda: later)
+    assert "sharing.review_orders" in worker.schedule_periodic()
+    with django_capture_on_commit_callbacks(execute=True):
+        worker.run_pending()
+    job = Job.objects.get(name="sharing.review_orders")
+    assert job.status == Job.Status.DONE, job.last_error
+    assert len(smtp_sink.to("nadia@example.test")) == 1
+    assert len(smtp_sink.to("counsel@example.test")) == 1  # the reminder
+    assert len(services.visible_disclosures(person)) == 1

@@ -112,7 +112,7 @@ def _known_categories(requested: Iterable[str]) -> list[str]:
 def _find_recipient(recipient: Recipient | str | None) -> Recipient | None:
     if isinstance(recipient, Recipient):
         return recipient if recipient.is_active else None
-    if not recipient:
+    if not recipient or "\x00" in recipient:  # PostgreSQL text holds no NUL: no such slug
         return None
     return Recipient.objects.filter(slug=str(recipient), is_active=True).first()
 
@@ -122,7 +122,7 @@ def _find_purpose(
 ) -> SharingPurpose | None:
     if isinstance(purpose, SharingPurpose):
         return purpose if purpose.recipient_id == recipient.pk else None
-    if not purpose:
+    if not purpose or "\x00" in purpose:
         return None
     return recipient.purposes.filter(code=str(purpose)).first()
 
@@ -268,6 +268,12 @@ def request_share(
         found_purpose = _find_purpose(found, purpose) if found is not None else None
         if legal_request is not None:
             legal_request = LegalRequest.objects.select_for_update().get(pk=legal_request.pk)
+        if person is not None and person.pk and basis == Basis.CONSENT:
+            # set_consent takes the same lock: a withdrawal that committed first is seen,
+            # and one that comes later waits for this release to be recorded.
+            from safehold.accounts.models import User
+
+            User.objects.select_for_update().filter(pk=person.pk).values_list("pk").first()
         refusal = _decide(
             recipient=found,
             person=person,
@@ -375,7 +381,7 @@ def find_person(identifier: str) -> User | None:
     from safehold.accounts.models import User
 
     identifier = identifier.strip()
-    if not identifier:
+    if not identifier or "\x00" in identifier:
         return None
     if "@" in identifier:
         address = (
@@ -439,7 +445,8 @@ def set_consent(
     with transaction.atomic():
         from safehold.accounts.models import User
 
-        User.objects.select_for_update().filter(pk=person.pk).first()  # one decision at a time
+        # One decision at a time per person, and none while a share is being decided.
+        User.objects.select_for_update().filter(pk=person.pk).values_list("pk").first()
         if consent_state(person, purpose) == action:
             return None
         if not grant and consent_state(person, purpose) is None:
