@@ -25,3 +25,17 @@ def event_types() -> list[str]:
     from safehold.audit.models import Event
 
     return list(Event.objects.order_by("seq").values_list("event_type", flat=True))
+
+
+@pytest.fixture
+def default_categories(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    """The four default categories, as the data migration installs them (a transactional
+    test's flush removes them)."""
+    import importlib
+
+    from safehold.consent.models import Category
+
+    defaults = importlib.import_module("safehold.consent.migrations.0002_default_categories")
+    for values in defaults.DEFAULTS:
+        Category.objects.update_or_create(slug=values["slug"], defaults=values)
+    services.clear_config()
