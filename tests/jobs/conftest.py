@@ -42,3 +42,13 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     moving = Clock()
     monkeypatch.setattr(queue, "_now", moving)
     return moving
+
+
+@pytest.fixture
+def own_periodic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the jobs app's periodic tasks (other apps' run in their own tests)."""
+    from safehold.jobs import queue
+
+    monkeypatch.setattr(
+        queue, "_periodic", {k: v for k, v in queue._periodic.items() if k.startswith("jobs.")}
+    )

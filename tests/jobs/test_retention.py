@@ -128,6 +128,7 @@ def test_a_failing_rule_rolls_back_alone_and_the_job_is_retried(clock, monkeypat
     assert job.last_error.startswith("RetentionFailed: ")
 
 
+@pytest.mark.usefixtures("own_periodic")
 def test_the_worker_runs_retention_daily(clock, settings) -> None:  # type: ignore[no-untyped-def]
     assert queue.periodic_tasks()["jobs.retention"].every == timedelta(days=1)
     old = make_job("done", 400, clock)
