@@ -249,3 +249,12 @@ def test_the_pages_are_in_chinese(person, delivery) -> None:
     assert "Sharing your data" not in page
     report = Client().get("/transparency", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "透明度报告" in report
+
+
+def test_the_admin_leads_legal_staff_to_the_legal_pages(person, clerk, make_user) -> None:
+    client = signed_in(Client(), "clerk")
+    assert client.get("/admin/sharing/legalrequest/").status_code == 200
+    response = client.get("/admin/sharing/legalrequest/add/")
+    assert response["Location"] == "/staff/sharing/legal/new/"
+    make_user("helpdesk", is_staff=True)
+    assert signed_in(Client(), "helpdesk").get("/admin/sharing/legalrequest/").status_code == 403

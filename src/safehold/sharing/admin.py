@@ -9,9 +9,13 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from safehold.sharing.models import Category, Disclosure, Recipient, SharingPurpose
+from safehold.sharing import services
+from safehold.sharing.models import Category, Disclosure, LegalRequest, Recipient, SharingPurpose
 
 
 class RecipientForm(forms.ModelForm):
@@ -68,3 +72,45 @@ class DisclosureAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(LegalRequest)
+class LegalRequestAdmin(admin.ModelAdmin):
+    """A read-only index that leads to the legal request pages (where the work is done)."""
+
+    list_display = ("pk", "requested_at", "authority_type", "status", "open_link")
+    list_filter = ("status", "authority_type")
+    fields = ("open_link",)
+    readonly_fields = ("open_link",)
+
+    @admin.display(description=_("Open"))
+    def open_link(self, obj: LegalRequest) -> str:
+        url = reverse("sharing_legal_detail", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Open the legal request"))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        extra_context = (extra_context or {}) | {"title": _("Legal requests")}
+        return super().changelist_view(request, extra_context)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return services.is_legal_staff(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return services.is_legal_staff(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
+        return redirect("sharing_legal_new")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        return redirect("sharing_legal_detail", pk=int(object_id))
