@@ -135,3 +135,45 @@ def profile_state(usernames: str) -> None:
             ).count(),
         }
     print(json.dumps(state))
+
+
+def scheduled() -> None:
+    """What the worker does: enqueue the due periodic tasks and run them."""
+    from safehold.jobs.worker import run_pending, schedule_periodic
+    from safehold.ops.models import Backup
+
+    scheduled = schedule_periodic()
+    ran = run_pending()
+    print(
+        json.dumps(
+            {
+                "scheduled": scheduled,
+                "ran": ran,
+                "backups": [
+                    {"path": b.path, "kind": b.kind, "verified_ok": b.verified_ok}
+                    for b in Backup.objects.all()
+                ],
+            }
+        )
+    )
+
+
+def events(prefix: str) -> None:
+    """The audit events whose type starts with ``prefix``: type and detail."""
+    from safehold.audit.models import Event
+    from safehold.audit.services import EventRecord
+
+    found = []
+    for event in Event.objects.filter(event_type__startswith=prefix).order_by("seq"):
+        record = EventRecord.from_bytes(bytes(event.data))
+        found.append({"type": record.event_type, "detail": record.detail_dict})
+    print(json.dumps({"events": found}))
+
+
+def promise(promise_id: str) -> None:
+    from safehold.core import promises
+
+    check = promises.get(promise_id)
+    assert check is not None
+    result = check.run()
+    print(json.dumps({"status": str(result.status), "detail": str(result.detail)}))

@@ -43,7 +43,11 @@ def _other_languages() -> list[tuple[str, Any]]:
     return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
 
-class IncidentForm(forms.ModelForm):
+def _field(key: str, code: str) -> str:
+    return f"{key}__{code.replace('-', '_')}"
+
+
+class _IncidentFormBase(forms.ModelForm):
     data_categories = forms.MultipleChoiceField(
         label=_("Data categories"), choices=CATEGORY_CHOICES, widget=forms.CheckboxSelectMultiple
     )
@@ -70,20 +74,10 @@ class IncidentForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         translations = (self.instance.translations or {}) if self.instance.pk else {}
-        for code, name in _other_languages():
+        for code, _name in _other_languages():
             given = translations.get(code, {})
-            self.fields[f"summary__{code}"] = forms.CharField(
-                label=_("What happened, in %(language)s") % {"language": name},
-                widget=forms.Textarea(attrs={"rows": 4}),
-                required=False,
-                initial=given.get("summary", ""),
-            )
-            self.fields[f"advice__{code}"] = forms.CharField(
-                label=_("What people should do, in %(language)s") % {"language": name},
-                widget=forms.Textarea(attrs={"rows": 3}),
-                required=False,
-                initial=given.get("advice", ""),
-            )
+            for key in ("summary", "advice"):
+                self.fields[_field(key, code)].initial = given.get(key, "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -96,12 +90,33 @@ class IncidentForm(forms.ModelForm):
         result = {}
         for code, _name in _other_languages():
             entry = {
-                key: self.cleaned_data.get(f"{key}__{code}", "").strip()
+                key: (self.cleaned_data.get(_field(key, code)) or "").strip()
                 for key in ("summary", "advice")
             }
             if any(entry.values()):
                 result[code] = entry
         return result
+
+
+def _translation_fields() -> dict[str, forms.Field]:
+    fields: dict[str, forms.Field] = {}
+    for code, name in _other_languages():
+        fields[_field("summary", code)] = forms.CharField(
+            label=_("What happened, in %(language)s") % {"language": name},
+            widget=forms.Textarea(attrs={"rows": 4}),
+            required=False,
+        )
+        fields[_field("advice", code)] = forms.CharField(
+            label=_("What people should do, in %(language)s") % {"language": name},
+            widget=forms.Textarea(attrs={"rows": 3}),
+            required=False,
+        )
+    return fields
+
+
+# The translation fields are declared (not added in __init__), so the admin's
+# fieldsets can name them.
+IncidentForm = type("IncidentForm", (_IncidentFormBase,), _translation_fields())
 
 
 class AddPeopleForm(forms.Form):
@@ -141,9 +156,10 @@ class IncidentAdmin(admin.ModelAdmin):
     change_form_template = "ops/admin/incident_change_form.html"
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        form = self.get_form(request, obj)
-        base = list(IncidentForm.Meta.fields)
-        extra = [name for name in form.base_fields if "__" in name]
+        base = list(_IncidentFormBase.Meta.fields)
+        extra = [
+            _field(key, code) for code, _name in _other_languages() for key in ("summary", "advice")
+        ]
         fieldsets: list[Any] = [(None, {"fields": base})]
         if extra:
             fieldsets.append((_("Translations"), {"fields": extra}))

@@ -41,7 +41,12 @@ def _now() -> datetime:
 
 
 def _database_ready() -> bool:
-    """Whether this installation's tables exist (not so in an empty restore target)."""
+    """Whether this installation's tables exist (not so in an empty restore target).
+
+    Never creates an empty SQLite file where the restore target should stay untouched.
+    """
+    if backups.engine() == "sqlite" and not backups.sqlite_path().exists():
+        return False
     try:
         tables = set(connection.introspection.table_names())
     except DatabaseError:
@@ -364,12 +369,29 @@ CATEGORIES = (
 
 
 def preferred_language(user: Any) -> str:
-    """The language to write to someone in: theirs if Safehold knows it, else the site's."""
-    known = {code for code, _ in settings.LANGUAGES}
-    for attribute in ("preferred_language", "language"):
-        value = str(getattr(user, attribute, "") or "").lower()
+    """The language to write to someone in: theirs if Safehold knows it, else the site's.
+
+    Known, in order: a language on the account (if the account model has one), then the
+    page language of their latest consent choice; otherwise ``LANGUAGE_CODE``.
+    """
+    known = {code.lower() for code, _ in settings.LANGUAGES}
+    candidates = [str(getattr(user, a, "") or "") for a in ("preferred_language", "language")]
+    try:
+        from safehold.consent.models import ConsentRecord
+
+        latest = (
+            ConsentRecord.objects.filter(user=user).exclude(language="").order_by("-pk").first()
+        )
+        if latest is not None:
+            candidates.append(latest.language)
+    except (ImportError, DatabaseError):
+        pass
+    for value in candidates:
+        value = value.lower()
         if value in known:
             return value
+        if value.startswith("zh") and "zh-hans" in known:
+            return "zh-hans"
     return str(settings.LANGUAGE_CODE)
 
 
