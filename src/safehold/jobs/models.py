@@ -13,26 +13,28 @@ class Job(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    name = models.CharField(max_length=100, db_index=True)
+    name = models.CharField(_("task"), max_length=100, db_index=True)
     # Ids and options only, never personal data in plain text.
-    payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    run_at = models.DateTimeField(db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    max_attempts = models.PositiveIntegerField(default=5)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    run_at = models.DateTimeField(_("due"), db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveIntegerField(_("attempt limit"), default=5)
     # A claimed job is leased: if its worker dies, the lease runs out and another
     # worker takes the job again.
-    locked_by = models.CharField(max_length=100, blank=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    locked_by = models.CharField(_("worker"), max_length=100, blank=True)
+    locked_until = models.DateTimeField(_("leased until"), null=True, blank=True)
     # The kind of the last failure and a message without personal data.
-    last_error = models.TextField(blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
     # At most one queued or running job per key (for example one export per person).
-    dedupe_key = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # A failed job stays "unacknowledged" (the promise check reports it) until a
     # staff member retries it or marks it seen.
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("job")
@@ -57,9 +59,9 @@ class PeriodicSchedule(models.Model):
     """When a ``periodic`` task is next due: one row per task, claimed under a lock,
     so that however many workers run, each period's job is enqueued once."""
 
-    name = models.CharField(max_length=100, unique=True)
-    next_run_at = models.DateTimeField()
-    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(_("task"), max_length=100, unique=True)
+    next_run_at = models.DateTimeField(_("next run"))
+    last_enqueued_at = models.DateTimeField(_("last enqueued"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("periodic task")
