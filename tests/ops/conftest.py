@@ -57,8 +57,13 @@ class Writer:
         self.stop_file = stop_file
         self.acked: list[str] = []
         self._lock = threading.Lock()
-        self.proc = subprocess.Popen(  # noqa: S603  # our own command
-            [*SAFEHOLD, "shell", "-c", f"from tests.ops import drill; drill.write_until({str(stop_file)!r}, {prefix!r})"],
+        self.proc = subprocess.Popen(  # our own command
+            [
+                *SAFEHOLD,
+                "shell",
+                "-c",
+                f"from tests.ops import drill; drill.write_until({str(stop_file)!r}, {prefix!r})",
+            ],
             env=safehold_env(instance.data_dir, **instance.env),
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -100,7 +105,9 @@ class Writer:
 def make_instance(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Make a fresh installation (``init=False``: an empty data directory)."""
 
-    def make(name: str, *, init: bool = True, master_key: Path | None = None, **env: str) -> Instance:
+    def make(
+        name: str, *, init: bool = True, master_key: Path | None = None, **env: str
+    ) -> Instance:
         data_dir = tmp_path / name
         data_dir.mkdir(mode=0o700)
         if master_key is not None:

@@ -6,7 +6,6 @@ Each function prints one JSON line, which the test reads back.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -102,8 +101,6 @@ def shred(username: str) -> None:
 
     user = User.objects.get(username=username)
     print(json.dumps({"shredded": shred_data_key(user.data_key), "key": user.data_key}))
-
-
 
 
 def people(count: int, password: str) -> None:

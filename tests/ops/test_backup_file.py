@@ -97,16 +97,19 @@ def test_not_a_backup_and_missing_file(good, tmp_path: Path) -> None:  # type: i
     junk = tmp_path / "junk.backup"
     junk.write_bytes(b"hello, this is not a backup at all" * 10)
     result = instance.run("backup", "--verify", str(junk))
-    assert result.returncode != 0 and "is not a Safehold backup" in result.stderr
+    assert result.returncode != 0
+    assert "is not a Safehold backup" in result.stderr
     result = instance.run("restore", str(tmp_path / "absent.backup"))
-    assert result.returncode != 0 and "no such file" in result.stderr
+    assert result.returncode != 0
+    assert "no such file" in result.stderr
 
 
 def test_restore_refuses_a_live_installation_without_force(source) -> None:  # type: ignore[no-untyped-def]
     instance, backup = source
     result = instance.run("restore", str(backup))
     assert result.returncode != 0
-    assert "already holds data" in result.stderr and "--force" in result.stderr
+    assert "already holds data" in result.stderr
+    assert "--force" in result.stderr
     instance.ok("restore", "--force", str(backup))
 
 
@@ -122,7 +125,8 @@ def test_manifest_describes_the_backup(good) -> None:  # type: ignore[no-untyped
     assert "audit-signing.key" in manifest["members"]
     # Nothing personal in the clear: the file holds no user name or e-mail address.
     raw = backup.read_bytes()
-    assert b"p0@example.test" not in raw and b"Name of p0" not in raw
+    assert b"p0@example.test" not in raw
+    assert b"Name of p0" not in raw
 
 
 def test_person_shredded_after_the_backup_stays_erased(source, make_instance) -> None:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ ROUNDS = 3
 
 
 def _start(instance, port: int) -> subprocess.Popen:  # type: ignore[no-untyped-def,type-arg]
-    proc = subprocess.Popen(  # noqa: S603  # our own command
+    proc = subprocess.Popen(  # our own command
         [*SAFEHOLD, "serve", "--port", str(port), "--workers", "1"],
         env=safehold_env(instance.data_dir, **instance.env),
         stdout=subprocess.DEVNULL,
@@ -38,7 +38,8 @@ def _start(instance, port: int) -> subprocess.Popen:  # type: ignore[no-untyped-
                 return proc
         except requests.RequestException:
             pass
-        assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+        assert proc.poll() is None, "serve exited"
+        assert time.monotonic() < deadline, "serve did not start"
         time.sleep(0.2)
 
 
@@ -88,7 +89,7 @@ def test_no_acknowledged_write_is_lost_when_the_server_is_killed(make_instance) 
                 sessions[name] = _sign_in(base, name)
         stop = threading.Event()
 
-        def load(name: str) -> None:
+        def load(name: str, stop: threading.Event = stop) -> None:
             nonlocal counter
             session = sessions[name]
             while not stop.is_set():

@@ -27,7 +27,8 @@ def test_pages_stay_readable_with_a_notice(client, closed) -> None:  # type: ign
     response = client.get("/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "ops-maintenance-banner" in page and MESSAGE in page
+    assert "ops-maintenance-banner" in page
+    assert MESSAGE in page
     assert "/static/ops/ops.css" in page
 
 
@@ -93,7 +94,8 @@ def test_off_reopens_and_every_switch_is_recorded(alice_client, alice, db) -> No
     assert alice_client.post("/account/profile/", {"name": "X"}).status_code == 503
     out = io.StringIO()
     call_command("maintenance", "status", stdout=out)
-    assert "ON" in out.getvalue() and MESSAGE in out.getvalue()
+    assert "ON" in out.getvalue()
+    assert MESSAGE in out.getvalue()
     call_command("maintenance", "off", stdout=io.StringIO())
     response = alice_client.post(
         "/account/profile/", {"name": "Reopened", "mailing_address": "", "phone": ""}

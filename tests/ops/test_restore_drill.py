@@ -6,10 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-
-
 
 def _drill(make_instance, tmp_path: Path, env_a: dict, env_b: dict) -> None:  # type: ignore[no-untyped-def]
     a = make_instance("a", **env_a)
@@ -29,9 +25,7 @@ def _drill(make_instance, tmp_path: Path, env_a: dict, env_b: dict) -> None:  # 
     assert "row counts match the manifest" in restored
     assert "audit log verified" in restored
 
-    manifest = json.loads(
-        b.ok("backup", "--verify", str(backup), "--manifest").split("\nOK:")[0]
-    )
+    manifest = json.loads(b.ok("backup", "--verify", str(backup), "--manifest").split("\nOK:")[0])
     counts = manifest["database"]["row_counts"]
     wanted = [*acked_before, "p0", "p24"]
     info = b.shell(f"inspect({','.join(wanted)!r})")

@@ -54,7 +54,8 @@ def test_retention_keeps_7_daily_4_weekly_12_monthly(tmp_path: Path) -> None:
     ages = [(now - b.created_at).days for b in kept]
     # 7 newest days; then the newest of each older week and month.
     assert ages[:7] == list(range(7))
-    assert len(kept) <= 7 + 4 + 12 and len(kept) >= 12
+    assert len(kept) <= 7 + 4 + 12
+    assert len(kept) >= 12
     assert removed == len(made) - len(kept)
     assert max(ages) < 366
     for backup in Backup.objects.filter(pruned_at__isnull=False):
@@ -80,10 +81,12 @@ def test_promise_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert checks.check_backups().status == Status.NOT_CHECKED
     recent = _backup(tmp_path, now - timedelta(hours=5))
     result = checks.check_backups()
-    assert result.status == Status.HOLDS and "2026-11-25 07:00" in str(result.detail)
+    assert result.status == Status.HOLDS
+    assert "2026-11-25 07:00" in str(result.detail)
     recent.created_at = now - timedelta(hours=31)
     recent.save()
     assert checks.check_backups().status == Status.BROKEN  # older than a day plus grace
     _backup(tmp_path, now - timedelta(hours=1), verified_ok=False)
     result = checks.check_backups()
-    assert result.status == Status.BROKEN and "failed verification" in str(result.detail)
+    assert result.status == Status.BROKEN
+    assert "failed verification" in str(result.detail)
