@@ -411,6 +411,9 @@ SAFEHOLD_CONSENT_RENEW_DAYS = conf.env_int("SAFEHOLD_CONSENT_RENEW_DAYS", 365, m
 SAFEHOLD_CONSENT_MAX_BODY_BYTES = conf.env_int(
     "SAFEHOLD_CONSENT_MAX_BODY_BYTES", 4096, minimum=512
 )
+# Write an audit event for every recorded choice (the record itself is the proof; the
+# event makes it tamper-evident). Choices joined to an account are always audited.
+SAFEHOLD_CONSENT_AUDIT_CHOICES = conf.env_bool("SAFEHOLD_CONSENT_AUDIT_CHOICES", True)
 # Proof-of-consent records older than this are purged by the worker's retention job.
 SAFEHOLD_RETAIN_CONSENT_RECORDS_DAYS = conf.env_int(
     "SAFEHOLD_RETAIN_CONSENT_RECORDS_DAYS", 3 * 365, minimum=30

@@ -378,3 +378,13 @@ def test_promise_checks_hold() -> None:
     Category.objects.exclude(is_necessary=True).delete()
     check = next(p for p in promises.all_promises() if p.id == "cookie-choice")
     assert check.run().status == promises.Status.BROKEN
+
+
+def test_banner_and_categories_in_chinese(client: Client) -> None:
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    assert "全部接受" in html
+    assert "全部拒绝" in html
+    settings_page = client.get("/cookies/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "偏好设置" in settings_page
+    assert "严格必要" in settings_page
