@@ -135,11 +135,18 @@
     setCookie(CHOICE, ["1", list.join("."), now, cfg.categories_version,
       cfg.cookie_section_version, gpc ? 1 : 0].join("|"), AGE);
     apply(list);
+    return send(JSON.stringify({ visitor_id: vid, choices: choices, method: method, gpc: gpc,
+      language: lang }), newId(), 3);
+  }
+  function send(body, key, tries) {
+    // A lost answer is retried with the same Idempotency-Key: recorded once.
     return fetch(base + "/api/v1/consent/choices", { method: "POST", credentials: "omit",
       headers: { Authorization: headers.Authorization, "Content-Type": "application/json",
-        "Idempotency-Key": vid + "-" + now },
-      body: JSON.stringify({ visitor_id: vid, choices: choices, method: method, gpc: gpc,
-        language: lang }) });
+        "Idempotency-Key": key }, body: body })
+      .then(function (r) { if (r.status >= 500 || r.status === 409 || r.status === 429) throw r; })
+      .catch(function () {
+        if (tries > 0) setTimeout(function () { send(body, key, tries - 1); }, 2000);
+      });
   }
   function banner(renewal) {
     var old = d.getElementById("sh-consent");
