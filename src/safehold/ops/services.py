@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import logging
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,10 +68,13 @@ def make_backup(
     try:
         result = backups.write_backup(output or backups.default_output())
     except BackupError as exc:
-        with transaction.atomic():
-            record_event(
-                EventType.BACKUP_FAILED, actor=actor, detail={"kind": kind, "reason": str(exc)}
-            )
+        if _database_ready():
+            with transaction.atomic():
+                record_event(
+                    EventType.BACKUP_FAILED,
+                    actor=actor,
+                    detail={"kind": kind, "reason": str(exc)},
+                )
         raise
     manifest = result.manifest
     with transaction.atomic():
@@ -232,7 +236,9 @@ def _reerase_account(user: Any, *, actor: Actor) -> int:
         except Exception:
             logger.warning("restore: eraser %s failed for an erased account", eraser.name)
     rows += EmailAddress.objects.filter(user=user).delete()[0]
-    user.username = f"erased-{user.pk}"
+    # As the rights app leaves an erased account (its sealed fields are unreadable now
+    # and cannot be re-sealed: the key is gone).
+    user.username = f"erased-{secrets.token_hex(8)}"
     user.email = ""
     user.is_active = False
     user.is_staff = False
@@ -241,10 +247,32 @@ def _reerase_account(user: Any, *, actor: Actor) -> int:
     user.save(
         update_fields=["username", "email", "is_active", "is_staff", "is_superuser", "password"]
     )
+    user.groups.clear()
+    user.user_permissions.clear()
+    _complete_rights_erasure(user, actor=actor)
     record_event(
         EventType.RESTORE_ERASURE_REAPPLIED, actor=actor, subject=user, detail={"rows": rows}
     )
     return rows
+
+
+def _complete_rights_erasure(user: Any, *, actor: Actor) -> None:
+    """If the restored database holds this person's erasure request (made before the
+    backup, carried out after it), finish it as the rights app would: tombstone, completed."""
+    try:
+        from safehold.rights import services as rights
+        from safehold.rights.models import Erasure, Tombstone
+    except ImportError:
+        return
+    erasure = Erasure.objects.filter(user=user).order_by("-pk").first()
+    if erasure is None:
+        return
+    if not Tombstone.objects.filter(user_id=user.pk).exists():
+        Tombstone.objects.create(user_id=user.pk, erased_at=_now(), reason=erasure.reason)
+    if erasure.status != Erasure.Status.COMPLETED:
+        Erasure.objects.filter(pk=erasure.pk).update(status=Erasure.Status.ERASING)
+        erasure.refresh_from_db()
+        rights.complete_erasure(erasure, actor=actor)
 
 
 def restore_backup(
