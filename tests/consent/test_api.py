@@ -282,3 +282,51 @@ def test_apikey_command_origins(tmp_path: Path) -> None:
     )
     assert server.returncode != 0
     assert "site keys" in server.stderr
+
+
+def test_admin_creates_a_site_key_with_origins(admin_client: Client) -> None:
+    response = admin_client.post(
+        "/admin/api/apikey/add/",
+        {
+            "name": "www embed",
+            "kind": "site",
+            "scopes": ["consent:read", "consent:write"],
+            "allowed_origins": "https://www.example.test\nhttp://localhost:8001/",
+        },
+    )
+    assert response.status_code == 200
+    key = ApiKey.objects.get(name="www embed")
+    assert key.allowed_origins == ["https://www.example.test", "http://localhost:8001"]
+    assert Event.objects.filter(event_type="consent:site:origins-changed").exists()
+    bad = admin_client.post(
+        "/admin/api/apikey/add/",
+        {"name": "x", "kind": "site", "scopes": ["consent:read"], "allowed_origins": "nope"},
+    )
+    assert b"is not an origin" in bad.content
+    server = admin_client.post(
+        "/admin/api/apikey/add/",
+        {"name": "y", "kind": "server", "scopes": ["consent:read"], "allowed_origins": SITE},
+    )
+    assert b"only a public site key has allowed origins" in server.content
+    assert not ApiKey.objects.filter(name__in=["x", "y"]).exists()
+
+
+def test_retention_purges_old_records(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from safehold.audit.services import Actor
+    from safehold.consent import services
+    from safehold.jobs.retention import rules
+
+    for _ in range(3):
+        services.record_choice(visitor_id=VISITOR, choices={}, method="api", actor=Actor.system())
+    ConsentRecord.objects.filter(
+        pk__in=ConsentRecord.objects.order_by("id").values("id")[:2]
+    ).update(created_at=timezone.now() - timedelta(days=2000))
+    rule = next(r for r in rules() if r.name == "consent-records")
+    assert rule.days == 3 * 365
+    assert rule.purge(timezone.now() - timedelta(days=rule.days)) == 2
+    assert rule.purge(timezone.now() - timedelta(days=rule.days)) == 0
+    assert ConsentRecord.objects.count() == 1
