@@ -136,18 +136,41 @@ def _finish(job: Job, **fields: Any) -> bool:
     return updated == 1
 
 
-def run_job(job: Job) -> Outcome:
-    """Run one claimed job and record its outcome (done, retried later, or failed)."""
+@dataclass(frozen=True)
+class Result:
+    """What running a claimed job's task gave: its error, if it raised, and its time."""
+
+    error: Exception | None
+    seconds: float
+    unknown: bool = False
+
+
+def execute(job: Job) -> Result:
+    """Run a claimed job's task in this process; the outcome is not written yet."""
     started = time.monotonic()
     registered = queue.get_task(job.name)
-    error: BaseException | None = None
+    if registered is None:
+        return Result(LookupError(job.name), 0.0, unknown=True)
     try:
-        if registered is None:
-            raise LookupError(job.name)
         registered.fn(dict(job.payload))
     except Exception as exc:
-        error = exc
-    seconds = time.monotonic() - started
+        return Result(exc, time.monotonic() - started)
+    return Result(None, time.monotonic() - started)
+
+
+def run_job(job: Job) -> Outcome:
+    """Run one claimed job and record its outcome (done, retried later, or failed)."""
+    return record(job, execute(job))
+
+
+def record(job: Job, result: Result) -> Outcome:
+    """Write a job's outcome: done; queued again after a backoff; or failed, when the
+    task raised ``PermanentFailure`` or this was its last attempt. Logs one line.
+
+    Written only if the job is still this attempt's ("lost" otherwise: its lease ran
+    out and another worker took it over).
+    """
+    error, seconds = result.error, result.seconds
     now = queue._now()
     if error is None:
         kept = _finish(
@@ -162,7 +185,7 @@ def run_job(job: Job) -> Outcome:
         kind = type(error).__name__
         if isinstance(error, PermanentFailure):
             message = f"{kind}: {error.public_message}"
-        elif registered is None:
+        elif result.unknown:
             message = "UnknownTask: no task is registered under this name in this worker"
         else:
             message = f"{kind}: {GENERIC_ERROR}"
@@ -220,6 +243,16 @@ def _log(job: Job, status: str, seconds: float, error: BaseException | None) -> 
         logger.warning("%s: finished after its lease ran out; the outcome was not kept", where)
 
 
+def finish_and_claim(
+    job: Job, result: Result, *, worker_id: str, claim: bool = True
+) -> tuple[Outcome, Job | None]:
+    """Record ``job``'s outcome and (if ``claim``) claim the next due job, in one
+    transaction: one commit per job instead of two."""
+    with transaction.atomic():
+        outcome = record(job, result)
+        return outcome, claim_next(worker_id=worker_id) if claim else None
+
+
 def run_pending(*, limit: int | None = None, worker_id: str = "") -> int:
     """Claim and run due jobs in this process until none is due (or ``limit`` ran).
 
@@ -230,12 +263,13 @@ def run_pending(*, limit: int | None = None, worker_id: str = "") -> int:
     """
     worker_id = worker_id or default_worker_id()
     ran = 0
-    while limit is None or ran < limit:
-        job = claim_next(worker_id=worker_id)
-        if job is None:
-            break
-        run_job(job)
+    job = claim_next(worker_id=worker_id) if limit is None or limit > 0 else None
+    while job is not None:
+        result = execute(job)
         ran += 1
+        _outcome, job = finish_and_claim(
+            job, result, worker_id=worker_id, claim=limit is None or ran < limit
+        )
     return ran
 
 
@@ -251,26 +285,34 @@ def schedule_periodic(*, now: datetime | None = None) -> list[str]:
     registered = queue.periodic_tasks()
     if not registered:
         return []
-    known = set(PeriodicSchedule.objects.filter(name__in=registered).values_list("name", flat=True))
-    for name in registered.keys() - known:
-        # First start: due now. A concurrent worker may create it first; that is fine.
+    rows: dict[str, datetime] = dict(
+        PeriodicSchedule.objects.filter(name__in=registered).values_list("name", "next_run_at")
+    )
+    missing = [name for name in registered if name not in rows]
+    if missing:
+        # First start: due now. A concurrent worker may create them first; that is fine.
         PeriodicSchedule.objects.bulk_create(
-            [PeriodicSchedule(name=name, next_run_at=now)], ignore_conflicts=True
+            [PeriodicSchedule(name=name, next_run_at=now) for name in missing],
+            ignore_conflicts=True,
         )
-    # A period shortened since the last run takes effect at once (outside the claim
-    # transaction below, so that two workers never wait on each other's rows).
-    for name, spec in registered.items():
-        PeriodicSchedule.objects.filter(name=name, next_run_at__gt=now + spec.every).update(
-            next_run_at=now + spec.every
-        )
+        rows |= dict.fromkeys(missing, now)
+    for name, next_run_at in rows.items():
+        # A period shortened since the last run takes effect at once.
+        soonest = now + registered[name].every
+        if next_run_at > soonest:
+            PeriodicSchedule.objects.filter(name=name, next_run_at__gt=soonest).update(
+                next_run_at=soonest
+            )
+    if all(next_run_at > now for next_run_at in rows.values()):
+        return []  # the common case: one read, no transaction
     enqueued = []
     with transaction.atomic():
-        rows = list(
+        due = list(
             _locked(
                 PeriodicSchedule.objects.filter(name__in=registered, next_run_at__lte=now)
             ).order_by("name")
         )
-        for row in rows:
+        for row in due:
             spec = registered[row.name]
             queue.enqueue(
                 spec.name, spec.payload, run_at=row.next_run_at, dedupe_key=f"periodic:{spec.name}"

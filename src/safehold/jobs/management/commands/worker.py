@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 from typing import Any
 
@@ -14,8 +15,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 
 from safehold.jobs import queue, worker
+from safehold.jobs.models import Job
 
 logger = logging.getLogger("safehold.jobs")
+
+#: How often a busy worker looks for due periodic tasks (an idle one: every poll).
+PERIODIC_CHECK_SECONDS = 1.0
 
 
 class Command(BaseCommand):
@@ -78,17 +83,32 @@ class Command(BaseCommand):
             poll,
         )
         failing = False
-        while not stopping.is_set():
-            close_old_connections()
+        scheduled_at = -PERIODIC_CHECK_SECONDS
+        job: Job | None = None
+        while not stopping.is_set() or job is not None:
             try:
-                worker.schedule_periodic()
-                job = worker.claim_next(worker_id=worker_id)
+                if job is None:
+                    if time.monotonic() - scheduled_at >= min(poll, PERIODIC_CHECK_SECONDS):
+                        worker.schedule_periodic()
+                        scheduled_at = time.monotonic()
+                    job = worker.claim_next(worker_id=worker_id)
                 if job is not None:
-                    worker.run_job(job)
+                    result = worker.execute(job)
+                    # Claim the next job with this one's outcome (one commit), unless
+                    # stopping or periodic tasks are to be looked at first.
+                    more = (
+                        not stopping.is_set()
+                        and time.monotonic() - scheduled_at < PERIODIC_CHECK_SECONDS
+                    )
+                    _outcome, job = worker.finish_and_claim(
+                        job, result, worker_id=worker_id, claim=more
+                    )
                     failing = False
                     continue
             except DatabaseError as exc:
-                # Database down or restarting: say so once, then keep trying.
+                # Database down or restarting: say so once, then keep trying. A job
+                # whose outcome was not written runs again when its lease ends.
+                job = None
                 if not failing:
                     logger.error(
                         "worker %s: database error (%s), retrying every %g s",
@@ -99,6 +119,9 @@ class Command(BaseCommand):
                 failing = True
             else:
                 failing = False
+            # Idle (or failing): drop a connection that is too old or broken. Not
+            # between jobs, where CONN_MAX_AGE=0 (SQLite) would reconnect every time.
+            close_old_connections()
             stopping.wait(poll)
         close_old_connections()
         logger.info("worker %s: stopped", worker_id)
