@@ -181,3 +181,21 @@ def test_a_dedupe_key_keeps_one_pending_job(clock) -> None:  # type: ignore[no-u
 def test_enqueue_refuses_an_unknown_task() -> None:
     with pytest.raises(LookupError):
         enqueue("no.such.task")
+
+
+def test_a_retried_job_that_fails_again_needs_staff_again(clock) -> None:  # type: ignore[no-untyped-def]
+    from safehold.audit.services import Actor
+    from safehold.jobs.services import retry_jobs
+
+    job = enqueue("tests.permanent", {"key": "again"})
+    run_pending()
+    job.refresh_from_db()
+    assert retry_jobs([job], actor=Actor.system()) == 1
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Job.Status.QUEUED, 0)
+    assert job.acknowledged_at is not None
+    run_pending()
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.acknowledged_at is None
+    assert tasks.calls["again"] == 2

@@ -97,7 +97,16 @@ def claim_next(*, worker_id: str, now: datetime | None = None) -> Job | None:
                 job.last_error = f"LeaseExpired: {LEASE_ERROR}"
                 job.finished_at = now
                 job.locked_until = None
-                job.save(update_fields=["status", "last_error", "finished_at", "locked_until"])
+                job.acknowledged_at = None  # staff see it afresh, even after a retry
+                job.save(
+                    update_fields=[
+                        "status",
+                        "last_error",
+                        "finished_at",
+                        "locked_until",
+                        "acknowledged_at",
+                    ]
+                )
                 logger.warning(
                     "job %s %s: failed, %s (attempt %s of %s)",
                     job.pk,
