@@ -14,7 +14,10 @@ from django.test import Client
 from safehold.accounts.models import User
 from safehold.rights import services
 from safehold.rights.models import Export
+from tests.api.conftest import make_key  # noqa: F401  # fixtures for the API tests
 from tests.conftest import TEST_PASSWORD
+from tests.e2e.conftest import browser, new_context, recorder  # noqa: F401  # browser test
+from tests.jobs.test_processes import site  # noqa: F401  # worker processes
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SECRETS = {

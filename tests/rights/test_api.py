@@ -13,7 +13,7 @@ from safehold.audit.services import Actor, events_about
 from safehold.jobs.worker import run_pending
 from safehold.rights import services
 from safehold.rights.models import Export
-from tests.api.conftest import bearer, make_key  # noqa: F401  # the fixture
+from tests.api.conftest import bearer
 from tests.api.test_errors import assert_problem
 from tests.rights.conftest import signed_in_client
 

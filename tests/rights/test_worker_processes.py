@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.jobs.test_processes import Site, site, wait_for  # noqa: F401  # the fixture
+from tests.jobs.test_processes import Site, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
