@@ -214,5 +214,5 @@ def test_the_promise_map_speaks_chinese(client, settings) -> None:  # type: igno
     html = client.get("/privacy/promises/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "我们的承诺及其核查" in html
     assert "密码只以 argon2id 哈希值保存" in html
-    assert "已保存 0 个密码，全部为 argon2id。" in html
+    assert "已保存 0 个密码，全部为 argon2id。" in html  # noqa: RUF001  # Chinese punctuation
     assert "兑现" in html

@@ -221,6 +221,19 @@ def publish_version(
     without an English text. The caller checks the ``policy.publish_version``
     permission.
     """
+    return _publish(version, actor=actor, effective_at=effective_at, first_start=False)
+
+
+def _publish(
+    version: StatementVersion,
+    *,
+    actor: Actor,
+    effective_at: datetime | None,
+    first_start: bool,
+) -> StatementVersion:
+    """``publish_version``; at ``first_start`` (the default statement installed by
+    ``migrate``) nothing is recorded or mailed: the audit log and the job queue start
+    with people's own events, and nobody can have asked for e-mail yet."""
     now = _now()
     effective = max(effective_at or now, now)
     with transaction.atomic():
@@ -244,6 +257,9 @@ def publish_version(
         if actor.id and actor.kind in ("staff", "person"):
             locked.published_by_id = int(actor.id)
         locked.save()
+        if first_start:
+            transaction.on_commit(_forget_published)
+            return locked
         record_event(
             EventType.STATEMENT_PUBLISHED,
             actor=actor,
@@ -461,7 +477,7 @@ def install_default_statement(now: datetime | None = None) -> StatementVersion |
         draft = create_draft(texts=default_texts(), summaries=DEFAULT_SUMMARIES, material=False)
         # The time the statement was installed; "now" in tests that move time.
         effective = now or _now()
-        return publish_version(draft, actor=Actor.system(), effective_at=effective)
+        return _publish(draft, actor=Actor.system(), effective_at=effective, first_start=True)
 
 
 # --- The person's data: export and erasure ---------------------------------------------
