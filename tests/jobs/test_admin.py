@@ -76,6 +76,7 @@ def test_a_viewer_cannot_retry(make_user, failed_job: Job) -> None:  # type: ign
 def test_retry_queues_the_job_again_and_is_recorded(make_user, failed_job: Job, clock) -> None:  # type: ignore[no-untyped-def]
     assert promises.get("jobs-running").run().status == promises.Status.BROKEN
     client = staff_client(make_user, "view_job", "change_job")
+    assert 'value="retry_selected"' in client.get("/admin/jobs/job/").content.decode()
     response = client.post(
         "/admin/jobs/job/",
         {"action": "retry_selected", "_selected_action": [failed_job.pk]},
