@@ -440,6 +440,8 @@ SAFEHOLD_CONTACT_FORM_HOURS = conf.env_int("SAFEHOLD_CONTACT_FORM_HOURS", 24, mi
 SAFEHOLD_CONTACT_MAX_CHARS = conf.env_int("SAFEHOLD_CONTACT_MAX_CHARS", 5000, minimum=100)
 SAFEHOLD_CONTACT_ANSWER_DAYS = conf.env_int("SAFEHOLD_CONTACT_ANSWER_DAYS", 7, minimum=1)
 SAFEHOLD_RETAIN_CONTACT_DAYS = conf.env_int("SAFEHOLD_RETAIN_CONTACT_DAYS", 730, minimum=1)
+# Staff addresses told (reference and category only) when a message arrives.
+SAFEHOLD_CONTACT_NOTIFY = conf.env_list("SAFEHOLD_CONTACT_NOTIFY", [])
 
 # --- Sharing ---
 # How long a legal request's approval stays valid for its release (hours).

@@ -42,8 +42,9 @@ def test_every_page_links_to_contact_us(alice_client: Client) -> None:
 
 @pytest.mark.django_db
 def test_anonymous_visitor_full_cycle(
-    send, smtp_sink, make_staff, django_capture_on_commit_callbacks
+    send, smtp_sink, make_staff, django_capture_on_commit_callbacks, settings
 ) -> None:  # type: ignore[no-untyped-def]
+    settings.SAFEHOLD_CONTACT_NOTIFY = ["team@example.test"]
     visitor = Client()
     response = send(
         visitor,
@@ -70,6 +71,12 @@ def test_anonymous_visitor_full_cycle(
     assert reference in ack["Subject"]
     assert reference in smtp_sink.body(ack)
     assert BODY not in smtp_sink.body(ack)  # a mistyped address learns nothing of the message
+    assert ack["Reply-To"] == settings.SAFEHOLD_CONTACT_EMAIL
+    [notice] = smtp_sink.to("team@example.test")
+    assert reference in notice["Subject"]
+    assert "/staff/inbox/" in smtp_sink.body(notice)
+    for secret in ("wen@example.test", "Wen Li", "sign-in records"):
+        assert secret not in smtp_sink.body(notice)
     [sent_event] = _events("contact:message:sent")
     assert sent_event.actor_kind == "anonymous"
     assert sent_event.subject_id == ""

@@ -93,6 +93,7 @@ def send_message(
     language: str,
     actor: Actor,
     account_url: str = "",
+    inbox_url: str = "",
 ) -> ContactMessage:
     """Store a message (sealed under a key of its own) and e-mail the acknowledgement.
 
@@ -100,7 +101,8 @@ def send_message(
     ``email`` is then required (the form checks it). For a signed-in person, ``email``
     is their primary address. Raises ``TooManyMessages`` if this address has sent too
     many messages recently (nothing is stored then). The acknowledgement names the
-    reference and goes after the commit.
+    reference and goes after the commit, with a notice (reference and category only)
+    to the addresses in SAFEHOLD_CONTACT_NOTIFY.
     """
     email = email.strip()
     if not email:
@@ -142,11 +144,25 @@ def send_message(
         template="feedback/email/acknowledgement",
         context={"account_url": account_url if sender is not None else ""},
     )
+    if settings.SAFEHOLD_CONTACT_NOTIFY:
+        # Staff hear that a message came, never what it says or who sent it.
+        _mail_after_commit(
+            message,
+            to=settings.SAFEHOLD_CONTACT_NOTIFY,
+            template="feedback/email/staff_notice",
+            context={"inbox_url": inbox_url},
+            language=settings.LANGUAGE_CODE,
+        )
     return message
 
 
 def _mail_after_commit(
-    message: ContactMessage, *, to: str, template: str, context: dict[str, Any]
+    message: ContactMessage,
+    *,
+    to: str | list[str],
+    template: str,
+    context: dict[str, Any],
+    language: str = "",
 ) -> None:
     context = {
         "message": message,
@@ -156,8 +172,9 @@ def _mail_after_commit(
         "contact_email": settings.SAFEHOLD_CONTACT_EMAIL,
         **context,
     }
-    language = message.language or settings.LANGUAGE_CODE
+    language = language or message.language or settings.LANGUAGE_CODE
     message_id = message.pk
+    recipients = [to] if isinstance(to, str) else list(to)
 
     def send() -> None:
         with translation.override(language):
@@ -166,11 +183,14 @@ def _mail_after_commit(
         mail = EmailMessage(
             subject=f"[{settings.SAFEHOLD_OPERATOR_NAME}] {' '.join(subject.split())}",
             body=text,
-            to=[to],
+            to=recipients,
+            # A person who answers the e-mail reaches the operator's privacy contact,
+            # not the no-reply sender.
+            reply_to=[settings.SAFEHOLD_CONTACT_EMAIL],
         )
         try:
             mail.send()
-        except Exception as exc:  # the message is stored; staff can see it was not mailed
+        except Exception as exc:  # the message stays stored and in the inbox; say so in the log
             logger.warning(
                 "contact mail not sent message=%s template=%s error=%s",
                 message_id,

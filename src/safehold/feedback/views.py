@@ -87,6 +87,7 @@ def contact(request: HttpRequest) -> HttpResponse:
             language=get_language() or "en",
             actor=Actor.from_request(request),
             account_url=request.build_absolute_uri(reverse("feedback_messages")),
+            inbox_url=request.build_absolute_uri(reverse("feedback_inbox")),
         )
     except TooManyMessages as exc:
         return _refused(request, form, primary, exc)
