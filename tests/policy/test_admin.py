@@ -64,19 +64,24 @@ def test_a_draft_written_in_the_admin_is_previewed_then_published_with_permissio
     editor_client, clock
 ) -> None:  # type: ignore[no-untyped-def]
     draft = _add_draft(editor_client)
-    assert not draft.is_published and draft.material
-    assert "Written in the admin." in editor_client.get(f"/privacy/draft/{draft.pk}/").content.decode()
+    assert not draft.is_published
+    assert draft.material
+    assert (
+        "Written in the admin." in editor_client.get(f"/privacy/draft/{draft.pk}/").content.decode()
+    )
 
     publish_url = f"{ADMIN}{draft.pk}/publish/"
     assert editor_client.get(publish_url).status_code == 403  # no publish permission yet
     editor_client.editor.user_permissions.add(Permission.objects.get(codename="publish_version"))
     page = editor_client.get(publish_url)
-    assert page.status_code == 200 and "Written in the admin." in page.content.decode()
+    assert page.status_code == 200
+    assert "Written in the admin." in page.content.decode()
     when = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     done = editor_client.post(publish_url, {"effective_at": when})
     assert done.status_code == 302
     draft.refresh_from_db()
-    assert draft.is_published and services.version_status(draft) == "scheduled"
+    assert draft.is_published
+    assert services.version_status(draft) == "scheduled"
     assert draft.published_by == editor_client.editor
 
 
@@ -84,7 +89,8 @@ def test_a_published_version_is_read_only_in_the_admin(editor_client) -> None:  
     page = editor_client.get(f"{ADMIN}1/change/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'name="_save"' not in html and "texts-0-body" not in html
+    assert 'name="_save"' not in html
+    assert "texts-0-body" not in html
     editor_client.post(
         f"{ADMIN}1/change/",
         {
@@ -95,6 +101,7 @@ def test_a_published_version_is_read_only_in_the_admin(editor_client) -> None:  
         },
     )
     v1 = StatementVersion.objects.get(number=1)
-    assert not v1.material and "rewritten" not in v1.texts.get(language="en").body
+    assert not v1.material
+    assert "rewritten" not in v1.texts.get(language="en").body
     assert editor_client.post(f"{ADMIN}1/delete/", {"post": "yes"}).status_code == 403
     assert StatementVersion.objects.filter(number=1).exists()
