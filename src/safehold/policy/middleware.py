@@ -34,6 +34,11 @@ def is_exempt(path: str) -> bool:
     return name in _EXEMPT_NAMES or name.startswith(_EXEMPT_NAME_PREFIXES)
 
 
+#: The session remembers the material version this person is known to have
+#: acknowledged, so that their later pages cost no query.
+SESSION_KEY = "policy_acknowledged"
+
+
 class AcknowledgementMiddleware:
     """Redirect to the acknowledgement page while a material version is unacknowledged."""
 
@@ -44,15 +49,19 @@ class AcknowledgementMiddleware:
         user = getattr(request, "user", None)
         if (
             user is not None
-            and user.is_authenticated
             and request.method in ("GET", "HEAD")
-            and not is_exempt(request.path_info)
+            and not request.path_info.startswith(_EXEMPT_PREFIXES)
+            and user.is_authenticated
         ):
             from safehold.policy import services
 
-            if services.pending_acknowledgement(user) is not None:
-                target = reverse("policy_acknowledge")
-                return HttpResponseRedirect(
-                    f"{target}?{urlencode({'next': request.get_full_path()})}"
-                )
+            material = services.latest_material_pk()
+            if material is not None and request.session.get(SESSION_KEY) != material:
+                if services.pending_acknowledgement(user) is None:
+                    request.session[SESSION_KEY] = material
+                elif not is_exempt(request.path_info):
+                    target = reverse("policy_acknowledge")
+                    return HttpResponseRedirect(
+                        f"{target}?{urlencode({'next': request.get_full_path()})}"
+                    )
         return self.get_response(request)

@@ -14,6 +14,7 @@ operator even when the settings were changed after it was installed.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator
 
@@ -64,12 +65,16 @@ def sanitise(html: str) -> str:
 
 def render_markdown(text: str) -> SafeString:
     """Markdown (placeholders filled in) to sanitised HTML, safe to put on a page."""
+    return mark_safe(_render(fill_placeholders(text)))  # noqa: S308  # sanitised by nh3 in _render
+
+
+@functools.lru_cache(maxsize=32)
+def _render(text: str) -> str:
+    # Published texts never change, so the few in use are rendered once per process.
     html = markdown.markdown(
-        fill_placeholders(text),
-        extensions=["attr_list", "tables", "sane_lists", "def_list"],
-        output_format="html",
+        text, extensions=["attr_list", "tables", "sane_lists", "def_list"], output_format="html"
     )
-    return mark_safe(sanitise(html))  # noqa: S308  # nh3 has just sanitised it
+    return sanitise(html)
 
 
 def section(text: str, section_id: str) -> str | None:

@@ -295,6 +295,11 @@ def _schedule_announcement(version: StatementVersion) -> None:
 # --- Acknowledgement -------------------------------------------------------------------
 
 
+def latest_material_pk(now: datetime | None = None) -> int | None:
+    """The id of the latest material version in force (from the cache), or None."""
+    return next((p.pk for p in _in_force(now) if p.material), None)
+
+
 def pending_acknowledgement(user: User, now: datetime | None = None) -> StatementVersion | None:
     """The version ``user`` must acknowledge before going on, or None.
 
