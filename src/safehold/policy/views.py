@@ -189,7 +189,13 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
 
 
 def _version_when_joined(user: Any) -> StatementVersion | None:
-    return services.current_version(user.date_joined)
+    """The version in force when the person joined (the first one, if they are older)."""
+    found = services.current_version(user.date_joined)
+    if found is None:
+        found = (
+            StatementVersion.objects.filter(published_at__isnull=False).order_by("number").first()
+        )
+    return found
 
 
 @login_required
