@@ -12,6 +12,7 @@ from safehold.audit.services import Actor
 from safehold.policy import services
 from safehold.policy.models import StatementVersion
 from tests.api.conftest import make_key  # noqa: F401  # API keys for the statement's routes
+from tests.e2e.conftest import browser, new_context, recorder  # noqa: F401  # the browser test's
 
 
 class Clock:

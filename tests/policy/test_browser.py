@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import IN_CI, TEST_PASSWORD
-from tests.e2e.conftest import Recorder, browser, new_context, recorder  # noqa: F401  # fixtures
+from tests.e2e.conftest import Recorder
 from tests.policy.conftest import v1_text
 
 try:
@@ -19,6 +19,9 @@ except ImportError:
     if IN_CI:
         raise
     pytest.skip("browser tests need playwright", allow_module_level=True)
+
+#: Added to the Chinese text of version 2 ("for a year at most").
+LIMIT_ZH = "（最多一年）"  # noqa: RUF001  # Chinese punctuation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +40,7 @@ def test_a_material_change_is_acknowledged_once_in_the_browser(
     english = v1_text().replace(
         "We keep only what we need", "We keep only what we need, for no longer than a year,"
     )
-    chinese = v1_text("zh-hans").replace("我们只保存为您", "我们只保存（最多一年）为您")
+    chinese = v1_text("zh-hans").replace("我们只保存为您", f"我们只保存{LIMIT_ZH}为您")
     publish(
         {"en": english, "zh-hans": chinese},
         material=True,
@@ -74,7 +77,7 @@ def test_a_material_change_is_acknowledged_once_in_the_browser(
     page.locator("form.lang button[type=submit]").click()
     page.goto(f"{live_server.url}/privacy/")
     expect(page.locator("article.statement h1")).to_have_text("隐私声明")
-    expect(page.get_by_text("我们只保存（最多一年）")).to_be_visible()
+    expect(page.get_by_text(f"我们只保存{LIMIT_ZH}")).to_be_visible()
 
     assert recorder.foreign_requests(live_server.url) == []
     assert recorder.csp_violations() == []
