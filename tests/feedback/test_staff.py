@@ -222,3 +222,22 @@ def test_answered_in_time_check(send, make_staff, settings) -> None:  # type: ig
     _, lead = make_staff("lead", "view_inbox", "reply")
     lead.post(f"/staff/inbox/{message.reference}/reply/", {"body": "sorry for the wait"})
     assert _check("contact-answered").status == PromiseStatus.HOLDS
+
+
+def test_the_rights_erasure_removes_the_messages(
+    send, alice, alice_client, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Through the rights app's own erasure: the eraser runs before the addresses go."""
+    from safehold.audit.services import Actor
+    from safehold.rights import services as rights
+
+    send(alice_client, {"body": "signed-in words"})
+    send(Client(REMOTE_ADDR="192.0.2.9"), {"email": "alice@example.test", "body": "anonymous"})
+    key_ids = [m.data_key for m in ContactMessage.objects.all()]
+    erasure, _ = rights.request_erasure(alice, actor=Actor.system(), grace=timedelta(0))
+    with django_capture_on_commit_callbacks(execute=True):
+        rights.run_erasure(erasure.pk)
+    erasure.refresh_from_db()
+    assert erasure.counts["contact_messages"] == 2
+    assert ContactMessage.objects.count() == 0
+    assert all(keys.is_shredded(k) for k in key_ids)

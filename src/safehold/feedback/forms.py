@@ -40,7 +40,13 @@ def new_stamp() -> str:
 
 class ContactForm(forms.Form):
     category = forms.ChoiceField(
-        label=_("What is it about?"), choices=Category.choices, initial=Category.COMMENT
+        label=_("What is it about?"),
+        choices=Category.choices,
+        initial=Category.COMMENT,
+        help_text=_(
+            "To download your data or delete your account you need not wait for us: "
+            "your account has Download my data and Delete my account."
+        ),
     )
     name = forms.CharField(
         label=_("Your name"),
