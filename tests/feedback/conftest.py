@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from safehold.feedback import forms
+from safehold.feedback import forms, ratelimit
 from tests.conftest import TEST_PASSWORD
 
 STAMP = re.compile(r'name="started" value="([^"]+)"')
@@ -21,6 +21,15 @@ def stamp_from(page: str) -> str:
     match = STAMP.search(page)
     assert match, "the contact form carries a signed timestamp"
     return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def _one_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate limits count in fixed windows: keep each test inside one (the middle of an
+    hour), so that a test never straddles a window's end and sees its counts reset."""
+    now = time.time()
+    fixed = (now // 3600) * 3600 + 1800
+    monkeypatch.setattr(ratelimit, "_clock", lambda: fixed)
 
 
 @pytest.fixture
