@@ -119,7 +119,8 @@ def test_two_staff_members_record_approve_and_release_on_the_pages(person, clerk
     request = LegalRequest.objects.get()
     detail = f"/staff/sharing/legal/{request.pk}/"
     assert response["Location"] == detail
-    # The requester's approval is refused, with a message, and recorded.
+    assert 'value="approve"' not in first.get(detail).content.decode()
+    # The requester's approval (posted anyway) is refused, with a message, and recorded.
     response = first.post(f"{detail}decide/", {"decision": "approve"}, follow=True)
     assert "you cannot approve it" in response.content.decode()
     request.refresh_from_db()
@@ -130,6 +131,7 @@ def test_two_staff_members_record_approve_and_release_on_the_pages(person, clerk
     assert Event.objects.filter(event_type="share:refused").count() == 1
     # The second approves and releases.
     second = signed_in(Client(), "counsel")
+    assert 'value="approve"' in second.get(detail).content.decode()
     second.post(f"{detail}decide/", {"decision": "approve"})
     request.refresh_from_db()
     assert request.status == LegalRequest.Status.APPROVED

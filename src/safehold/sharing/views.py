@@ -180,8 +180,6 @@ def legal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sharing/legal_detail.html",
         {
             "lr": legal_request,
-            "can_decide": legal_request.status == LegalRequest.Status.PENDING
-            and legal_request.requested_by_id != staff.pk,
             "is_requester": legal_request.requested_by_id == staff.pk,
             "approval_expired": legal_request.status == LegalRequest.Status.APPROVED
             and legal_request.approval_expires_at is not None
