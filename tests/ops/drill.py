@@ -174,3 +174,20 @@ def promise(promise_id: str) -> None:
     assert check is not None
     result = check.run()
     print(json.dumps({"status": str(result.status), "detail": str(result.detail)}))
+
+
+def erase(username: str) -> None:
+    """Erase one person through the rights app, as staff on request (no grace period)."""
+    from datetime import timedelta
+
+    from safehold.accounts.models import User
+    from safehold.audit.services import Actor
+    from safehold.rights import services as rights
+    from safehold.rights.models import Erasure
+
+    user = User.objects.get(username=username)
+    erasure, _ = rights.request_erasure(
+        user, actor=Actor.system(), reason=Erasure.Reason.STAFF, grace=timedelta(0)
+    )
+    outcome = rights.run_erasure(erasure.pk)
+    print(json.dumps({"done": outcome.done, "key": user.data_key, "pk": user.pk}))

@@ -154,3 +154,17 @@ def test_person_shredded_after_the_backup_stays_erased(source, make_instance) ->
     assert info["names"]["p2"] == "Name of p2"
     # The shredded person's sealed data cannot be read, whatever the restored rows say.
     assert list(info["erased"].values()) == ["<erased>"]
+
+
+def test_person_erased_through_the_rights_app_after_the_backup_stays_erased(source) -> None:  # type: ignore[no-untyped-def]
+    instance, backup = source
+    erased = instance.shell("erase('p3')")
+    assert erased["done"] is True
+    out = instance.ok("restore", "--force", str(backup))
+    assert "erasures re-applied since the backup: 1" in out
+    info = instance.shell("inspect('p0,p3')")
+    assert "p3" not in info["usernames"]
+    assert "p3" not in info["active"]
+    assert list(info["erased"].values()) == ["<erased>"]
+    assert info["names"]["p0"] == "Name of p0"
+    assert info["audit_ok"], info["audit_problems"]
