@@ -98,12 +98,24 @@ def current_version(now: datetime | None = None) -> StatementVersion | None:
     in_force = _in_force(now)
     if not in_force:
         return None
-    found = StatementVersion.objects.filter(pk=in_force[0].pk).first()
+    versions = StatementVersion.objects.prefetch_related("texts")
+    found = versions.filter(pk=in_force[0].pk).first()
     if found is None:  # the cache outlived a rolled-back publication: read again
         _forget_published()
         in_force = _in_force(now)
-        found = StatementVersion.objects.filter(pk=in_force[0].pk).first() if in_force else None
+        found = versions.filter(pk=in_force[0].pk).first() if in_force else None
     return found
+
+
+def next_scheduled(now: datetime | None = None) -> StatementVersion | None:
+    """The published version that takes effect next, if one is waiting (None mostly:
+    answered from the cache without a query)."""
+    now = now or _now()
+    waiting = [p for p in _published() if p.effective_at > now]
+    if not waiting:
+        return None
+    soonest = min(waiting, key=lambda p: (p.effective_at, p.number))
+    return StatementVersion.objects.filter(pk=soonest.pk).first()
 
 
 def current_version_number(now: datetime | None = None) -> int | None:

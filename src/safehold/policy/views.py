@@ -42,11 +42,8 @@ def statement(request: HttpRequest) -> HttpResponse:
     current = services.current_version()
     if current is None:
         return render(request, "policy/none.html", status=503)
-    upcoming = [
-        v for v in services.published_versions() if services.version_status(v) == "scheduled"
-    ]
     context = _shown(current)
-    context["upcoming"] = upcoming[-1] if upcoming else None
+    context["upcoming"] = services.next_scheduled()
     return render(request, "policy/statement.html", context)
 
 
