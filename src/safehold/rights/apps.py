@@ -8,9 +8,9 @@ class RightsConfig(AppConfig):
     verbose_name = _("Your data")
 
     def ready(self) -> None:
-        from safehold.core import registry
+        from safehold.core import promises, registry
         from safehold.jobs.retention import retention_rule
-        from safehold.rights import profile, services, signals, tasks  # noqa: F401  # registers
+        from safehold.rights import checks, profile, services, signals, tasks  # noqa: F401  # registers
 
         registry.account_link("rights_data", _("Download my data"), order=80)
         registry.account_link("rights_delete", _("Delete my account"), order=90)
@@ -59,4 +59,16 @@ class RightsConfig(AppConfig):
             setting="SAFEHOLD_RETAIN_UNVERIFIED_SIGNUPS_DAYS",
             default_days=7,
             purge=services.purge_unverified_signups,
+        )
+        promises.register(
+            "erasure-done",
+            clause="collection",
+            title=_("People who delete their account are erased when the grace period ends"),
+            check=checks.check_erasures_done,
+        )
+        promises.register(
+            "export-archives-expire",
+            clause="collection",
+            title=_("Archives of 'download my data' are sealed and deleted when the link expires"),
+            check=checks.check_archives_expire,
         )
