@@ -199,3 +199,33 @@ def test_a_retried_job_that_fails_again_needs_staff_again(clock) -> None:  # typ
     assert job.status == Job.Status.FAILED
     assert job.acknowledged_at is None
     assert tasks.calls["again"] == 2
+
+
+def test_run_out_leases_go_first_but_are_looked_for_only_every_few_seconds(
+    clock, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from safehold.jobs import worker
+
+    abandoned = enqueue("tests.noop", {"key": "abandoned"})
+    assert claim_next(worker_id="dead") is not None
+    clock.advance(minutes=11)
+    fresh = enqueue("tests.noop", {"key": "fresh"})
+    # Looked at just now: the queued job first (one query a job fewer while busy).
+    monkeypatch.setattr(worker, "_lease_checked_at", time.monotonic())
+    assert run_pending(limit=1) == 1
+    assert Job.objects.get(pk=fresh.pk).status == Job.Status.DONE
+    assert Job.objects.get(pk=abandoned.pk).status == Job.Status.RUNNING
+    # And when nothing is queued, the run-out lease is taken at once.
+    assert run_pending() == 1
+    assert Job.objects.get(pk=abandoned.pk).status == Job.Status.DONE
+    # When the look is due, a run-out lease goes before queued work.
+    first = enqueue("tests.noop", {"key": "first"})
+    assert claim_next(worker_id="dead") is not None
+    clock.advance(minutes=11)
+    later = enqueue("tests.noop", {"key": "later"})
+    monkeypatch.setattr(worker, "_lease_checked_at", -worker.LEASE_CHECK_SECONDS)
+    assert run_pending(limit=1) == 1
+    assert Job.objects.get(pk=first.pk).status == Job.Status.DONE
+    assert Job.objects.get(pk=later.pk).status == Job.Status.QUEUED
