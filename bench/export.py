@@ -82,6 +82,13 @@ def child(mode: str, data_dir: str, user_id: int) -> dict[str, float]:
         if built is None or built.status != "ready":
             raise SystemExit(f"the export did not finish: {built}")
         rows = sum(built.counts.values())
+    elif mode == "age":
+        from django.db.models import F
+
+        from safehold.activity.models import AccessRecord
+
+        # Every access record a year back: all past the 180-day limit (not timed).
+        rows = AccessRecord.objects.update(at=F("at") - timedelta(days=365))
     elif mode == "purge":
         from safehold.jobs.retention import rules
 
@@ -155,31 +162,30 @@ def make_person(records: int) -> int:
     return int(user.pk)
 
 
-def age_records() -> None:
-    """Move every access record a year back: all past the 180-day limit."""
-    from django.db.models import F
-
-    from safehold.activity.models import AccessRecord
-
-    AccessRecord.objects.update(at=F("at") - timedelta(days=365))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument(
+        "--reuse", nargs=2, metavar=("DATA_DIR", "USER_ID"), help="a kept data directory"
+    )
     args = parser.parse_args()
 
-    from _common import setup_django
+    if args.reuse:
+        data_dir, user_id = Path(args.reuse[0]), int(args.reuse[1])
+    else:
+        from _common import setup_django
 
-    data_dir = setup_django("safehold-bench-export-")
-    from django.db import connections
+        data_dir = setup_django("safehold-bench-export-")
+        from django.db import connections
 
-    started = time.perf_counter()
-    user_id = make_person(args.records)
-    made = time.perf_counter() - started
-    connections.close_all()
-    print(f"made a person with {args.records:,} access records in {made:.0f} s ({data_dir})")
+        started = time.perf_counter()
+        user_id = make_person(args.records)
+        made = time.perf_counter() - started
+        connections.close_all()
+        print(f"made a person with {args.records:,} access records in {made:.0f} s")
+    print(f"data directory {data_dir}, user {user_id}; load average {os.getloadavg()[0]:.1f}")
 
     results: dict[str, list[dict[str, float]]] = {"idle": [], "read rows": [], "export": []}
     for _round in range(args.rounds):
@@ -199,23 +205,23 @@ def main() -> None:
     )
     print(f"\nrounds: {args.rounds}, python {sys.version.split()[0]}, cpus {os.cpu_count()}")
     print(f"archive: {size_mb:.1f} MB sealed zip, {int(med('export', 'rows')):,} rows")
-    print("| process | median s | ratio to read rows | peak RSS MB (median) | above idle MB |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| process | median s | ratio to read rows | rounds s | peak RSS MB | above idle MB |")
+    print("| --- | ---: | ---: | --- | ---: | ---: |")
     for name in results:
         seconds, peak = med(name, "seconds"), med(name, "peak_mb")
         ratio = f"{seconds / base_s:.1f}x" if name != "idle" else "-"
-        print(f"| {name} | {seconds:.2f} | {ratio} | {peak:.0f} | {peak - idle_mb:.0f} |")
+        each = ", ".join(f"{r['seconds']:.1f}" for r in results[name])
+        print(f"| {name} | {seconds:.2f} | {ratio} | {each} | {peak:.0f} | {peak - idle_mb:.0f} |")
     del base_mb
 
     # Retention purge throughput on copies of the data directory, all rows past the limit.
-    age_records()
-    connections.close_all()
     purge: dict[str, list[dict[str, float]]] = {"DELETE": [], "purge (rule)": []}
     for _round in range(args.rounds):
         for name, mode in (("DELETE", "delete"), ("purge (rule)", "purge")):
             copy = Path(str(data_dir) + f"-{mode}")
             shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(data_dir, copy)
+            run_child("age", copy, user_id)
             purge[name].append(run_child(mode, copy, user_id))
             shutil.rmtree(copy, ignore_errors=True)
     base = statistics.median(r["rows"] / r["seconds"] for r in purge["DELETE"])
@@ -226,7 +232,9 @@ def main() -> None:
         seconds = statistics.median(r["seconds"] for r in runs)
         rows = int(statistics.median(r["rows"] for r in runs))
         print(f"| {name} | {rows:,} | {seconds:.2f} | {rate:,.0f} | {rate / base:.2f}x |")
-    shutil.rmtree(data_dir, ignore_errors=True)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    if not (args.keep or args.reuse):
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
