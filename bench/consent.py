@@ -192,23 +192,33 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL server URL (a fresh database is made)")
     parser.add_argument("--redis", help="Redis URL for cache and rate limits in the PostgreSQL run")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--without-audit-too",
+        action="store_true",
+        help="also run each database with SAFEHOLD_CONSENT_AUDIT_CHOICES=false",
+    )
     args = parser.parse_args()
+    variants = [({}, "")]
+    if args.without_audit_too:
+        variants.append(({"SAFEHOLD_CONSENT_AUDIT_CHOICES": "false"}, ", no audit event"))
 
     size = sizes()
     print(f"consent.js + consent.css: {size}")
     runs = []
-    if not args.skip_sqlite:
-        runs.append(run_server("SQLite, file cache", {}, args.seconds, args.rounds))
-    if args.postgres:
-        url, name = _pg_database(args.postgres)
-        try:
-            extra = {"SAFEHOLD_DATABASE_URL": url, "SAFEHOLD_VAULT_KEYSTORE": url}
-            if args.redis:
-                extra["SAFEHOLD_REDIS_URL"] = args.redis
-            label = "PostgreSQL" + (", Redis" if args.redis else ", file cache")
-            runs.append(run_server(label, extra, args.seconds, args.rounds))
-        finally:
-            _pg_drop(args.postgres, name)
+    for variant, suffix in variants:
+        if not args.skip_sqlite:
+            label = "SQLite, file cache" + suffix
+            runs.append(run_server(label, variant, args.seconds, args.rounds))
+        if args.postgres:
+            url, name = _pg_database(args.postgres)
+            try:
+                extra = {"SAFEHOLD_DATABASE_URL": url, "SAFEHOLD_VAULT_KEYSTORE": url, **variant}
+                if args.redis:
+                    extra["SAFEHOLD_REDIS_URL"] = args.redis
+                label = "PostgreSQL" + (", Redis" if args.redis else ", file cache") + suffix
+                runs.append(run_server(label, extra, args.seconds, args.rounds))
+            finally:
+                _pg_drop(args.postgres, name)
     print(
         f"python {sys.version.split()[0]}, cpus {os.cpu_count()}, {CLIENTS} clients, "
         f"{args.rounds} x {args.seconds:.0f} s per request kind"

@@ -45,6 +45,12 @@
     allowed = {};
     list.forEach(function (s) { allowed[s] = true; });
     gtag("consent", "update", modes());
+    run();
+    if (JSON.stringify(Object.keys(allowed).sort()) !== before) {
+      w.dispatchEvent(new CustomEvent("safehold:consent", { detail: { allowed: Object.keys(allowed) } }));
+    }
+  }
+  function run() {
     d.querySelectorAll('script[type="text/plain"][data-category]').forEach(function (s) {
       if (!allowed[s.getAttribute("data-category")]) return;
       var n = d.createElement("script"), src = s.getAttribute("data-src") || s.getAttribute("src");
@@ -55,11 +61,11 @@
       if (src) n.src = src; else n.text = s.text;
       s.parentNode.replaceChild(n, s);
     });
-    if (JSON.stringify(Object.keys(allowed).sort()) !== before) {
-      w.dispatchEvent(new CustomEvent("safehold:consent", { detail: { allowed: Object.keys(allowed) } }));
-    }
   }
+  // Blocked scripts further down the page than this one.
+  if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", run);
   function toTop(node) {
+    if (!d.body) return d.addEventListener("DOMContentLoaded", function () { toTop(node); });
     // First in the tab order (after the skip link), whatever its place on screen.
     var skip = d.querySelector("body > a.skip");
     d.body.insertBefore(node, skip ? skip.nextSibling : d.body.firstChild);
