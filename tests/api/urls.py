@@ -1,8 +1,7 @@
 """Routes that exist only in the tests (``ROOT_URLCONF = "tests.api.urls"``).
 
-The feature apps' writes (consent, shares, exports) do not exist yet, so the
-machinery they will use is exercised here: a write with a body, idempotency and a
-session, one probe per scope, and a view that crashes.
+The API's machinery on its own, apart from any feature: a write with a body,
+idempotency and a session, one probe per scope, and a view that crashes.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from safehold.api.auth import Caller, api_auth
 from safehold.api.idempotency import idempotent
 from safehold.api.schemas import InputSchema
 from safehold.api.scopes import Scope
-from safehold.api.services import record_api_access
 from safehold.urls import handler400, handler403, handler404, handler500  # noqa: F401  # as the site
 from safehold.urls import urlpatterns as site_urlpatterns
 
@@ -45,7 +43,6 @@ router = Router()
 def create_note(request: HttpRequest, payload: NoteIn) -> Status[dict[str, int]]:
     caller: Caller = request.auth  # type: ignore[attr-defined]  # set by ninja's auth
     WORK.append({"actor": caller.actor, "count": payload.count})
-    record_api_access(actor=caller.actor, action="test:note:created")
     return Status(201, {"id": len(WORK), "count": payload.count})
 
 
