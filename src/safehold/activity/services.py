@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -29,7 +29,7 @@ from safehold.activity.exceptions import (
     UnknownCurrency,
 )
 from safehold.activity.models import AccessRecord, Device, Payment
-from safehold.activity.payments import Card, get_payment_processor
+from safehold.activity.payments import Card, Charge, get_payment_processor
 from safehold.audit.events import EventType
 from safehold.audit.services import Actor, record_event
 from safehold.vault.fields import EncryptedJSONField
@@ -247,6 +247,12 @@ def minor_units(amount: Decimal, currency: str) -> int:
     return int(scaled)
 
 
+def decimal_amount(amount_minor: int, currency: str) -> str:
+    """``12.50``: the amount as a plain decimal string in its currency's units."""
+    exponent = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
+    return f"{Decimal(amount_minor).scaleb(-exponent):.{exponent}f}"
+
+
 def format_amount(amount_minor: int, currency: str) -> str:
     """``12.50 EUR``: the amount with its currency's decimals (locale-neutral)."""
     exponent = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
@@ -311,6 +317,31 @@ def make_payment(
         )
         raise PaymentUnavailable() from None
     status = Payment.Status.SUCCEEDED if charge.succeeded else Payment.Status.DECLINED
+    try:
+        payment = _store_payment(
+            user, processor.name, charge, amount_minor, currency, form_key, request
+        )
+    except IntegrityError:  # the same form, submitted twice at once: the other one stored it
+        earlier = Payment.objects.filter(form_key=form_key, user=user).first()
+        if earlier is None:
+            raise
+        return earlier
+    logger.info(
+        "payment %s %s request_id=%s", payment.pk, status, getattr(request, "request_id", "-")
+    )
+    return payment
+
+
+def _store_payment(
+    user: User,
+    processor_name: str,
+    charge: Charge,
+    amount_minor: int,
+    currency: str,
+    form_key: str,
+    request: HttpRequest | None,
+) -> Payment:
+    status = Payment.Status.SUCCEEDED if charge.succeeded else Payment.Status.DECLINED
     with transaction.atomic():
         payment = Payment(
             user=user,
@@ -318,7 +349,7 @@ def make_payment(
             amount_minor=amount_minor,
             currency=currency,
             status=status,
-            processor=processor.name[:50],
+            processor=processor_name[:50],
             token=charge.token[:200],
             brand=charge.brand[:30],
             last4=charge.last4[-4:],
@@ -332,9 +363,6 @@ def make_payment(
             subject=user,
             detail={"payment": payment.pk, "processor": payment.processor},
         )
-    logger.info(
-        "payment %s %s request_id=%s", payment.pk, status, getattr(request, "request_id", "-")
-    )
     return payment
 
 
@@ -349,7 +377,7 @@ def export_payments(user: User) -> Iterator[dict[str, Any]]:
     for row in _owned(rows, user):
         yield {
             "time": row.created_at.isoformat(),
-            "amount": format_amount(row.amount_minor, row.currency).split(" ")[0].replace(",", ""),
+            "amount": decimal_amount(row.amount_minor, row.currency),
             "amount_minor": row.amount_minor,
             "currency": row.currency,
             "status": row.status,
