@@ -119,3 +119,14 @@ def test_the_overview_shows_the_previous_sign_in_and_failures(alice, client, sig
     assert "Chrome" in page
     assert "United States" in page
     assert "<dt>Failed sign-ins in the last 30 days</dt><dd>1</dd>" in page
+
+
+def test_nothing_more_is_recorded_once_the_key_is_shredded(alice, client, sign_in) -> None:
+    from safehold.vault import keys
+
+    sign_in(client)
+    before = AccessRecord.objects.filter(user=alice).count()
+    keys.shred_data_key(alice.data_key)
+    assert client.get("/account/activity/").status_code == 200
+    assert AccessRecord.objects.filter(user=alice).count() == before
+    assert services.record_access(alice, kind="sign-in", client=CLIENT) is None

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 
+def nav(page: Page):  # type: ignore[no-untyped-def]
+    return page.get_by_role("navigation", name="Your account")
+
+
 def _sign_in(page: Page, url: str) -> None:
     page.goto(f"{url}/accounts/login/")
     page.get_by_label("Login").fill("alice")
@@ -43,7 +47,7 @@ def test_activity_payment_and_devices_in_the_browser(
 
     # The sign-in shows in the activity, and the filter narrows to it.
     laptop.goto(f"{url}/account/")
-    laptop.get_by_role("link", name="Activity", exact=True).click()
+    nav(laptop).get_by_role("link", name="Activity", exact=True).click()
     expect(laptop.locator("#access-records")).to_contain_text("Sign-in")
     laptop.get_by_label("Kind").select_option("sign-in")
     laptop.get_by_role("button", name="Show").click()
@@ -52,7 +56,7 @@ def test_activity_payment_and_devices_in_the_browser(
     expect(rows.first).to_contain_text("Succeeded")
 
     # Pay with a test card; the payment is listed, the number is not kept.
-    laptop.get_by_role("link", name="Payments", exact=True).click()
+    nav(laptop).get_by_role("link", name="Payments", exact=True).click()
     laptop.get_by_role("link", name="Make a payment").click()
     laptop.get_by_label("Amount").fill("19.99")
     laptop.get_by_label("Currency").select_option("EUR")
@@ -69,7 +73,7 @@ def test_activity_payment_and_devices_in_the_browser(
     phone = new_context().new_page()
     _sign_in(phone, url)
     assert Device.objects.filter(user=alice).count() == 2
-    laptop.get_by_role("link", name="Devices", exact=True).click()
+    nav(laptop).get_by_role("link", name="Devices", exact=True).click()
     other = laptop.locator("#devices tbody tr").filter(has_not_text="this device")
     expect(other).to_have_count(1)
     other.get_by_label("Name").fill("Phone in the drawer")

@@ -24,6 +24,8 @@ DEVICE_TOKEN_ATTR = "_safehold_device_token"  # noqa: S105  # an attribute name,
 def _signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is None or not hasattr(request, "session"):
         return  # a sign-in outside a web request (tests' force_login without a request)
+    if not services.can_record(user):
+        return  # an erased person: nothing more is recorded about them
     services.record_access(
         user,
         kind=AccessRecord.Kind.SIGN_IN,

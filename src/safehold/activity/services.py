@@ -32,6 +32,8 @@ from safehold.activity.models import AccessRecord, Device, Payment
 from safehold.activity.payments import Card, Charge, get_payment_processor
 from safehold.audit.events import EventType
 from safehold.audit.services import Actor, record_event
+from safehold.vault import keys
+from safehold.vault.exceptions import KeyShredded
 from safehold.vault.fields import EncryptedJSONField
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,18 @@ def describe_client(request: HttpRequest | None) -> dict[str, str]:
     }
 
 
+def can_record(user: User) -> bool:
+    """Whether anything can be sealed for ``user``: not once their data key is shredded
+    (an erased person): then nothing more is recorded about them."""
+    if not user.data_key:
+        return True
+    try:
+        keys.data_key(user.data_key)
+    except KeyShredded:
+        return False
+    return True
+
+
 # --- Access records -------------------------------------------------------------------------------
 
 
@@ -76,8 +90,9 @@ def record_access(
     path: str = "",
     at: datetime | None = None,
     client: dict[str, str] | None = None,
-) -> AccessRecord:
-    """Record one access to ``user``'s account and return the saved row.
+) -> AccessRecord | None:
+    """Record one access to ``user``'s account and return the saved row (None, and
+    nothing recorded, for a person whose data key is shredded).
 
     ``kind`` is an ``AccessRecord.Kind`` and ``result`` an ``AccessRecord.Result``
     (``ValueError`` otherwise). The browser, OS, IP address and place come from
@@ -90,6 +105,8 @@ def record_access(
         raise ValueError(f"unknown access kind {kind!r}")
     if result not in AccessRecord.Result.values:
         raise ValueError(f"unknown access result {result!r}")
+    if not can_record(user):
+        return None
     described = client if client is not None else describe_client(request)
     if not path and request is not None:
         path = request.path
@@ -476,8 +493,9 @@ def note_sign_in(request: HttpRequest, user: User) -> SignInDevice:
     """Find (or add) the device ``request`` comes from for ``user`` and note the sign-in.
 
     The device is known by the device cookie's token (a new one is made if the browser
-    has none). A device not seen before for this person is recorded (``device:added``)
-    and, unless it is the person's first, announced by e-mail after the commit.
+    has none). A device not seen before for this person is added and, unless it is the
+    person's first, announced by e-mail after the commit (the sign-in itself is in the
+    audit log already, as ``account:sign-in:succeeded``).
     """
     token = request.COOKIES.get(settings.SAFEHOLD_DEVICE_COOKIE_NAME)
     if not _valid_token(token):
@@ -499,29 +517,11 @@ def note_sign_in(request: HttpRequest, user: User) -> SignInDevice:
         device.place = client["place"][:8]
         device.last_seen_at = now
         device.save()
-        if is_new:
-            record_event(
-                EventType.DEVICE_ADDED,
-                actor=_person_actor(request, user),
-                subject=user,
-                detail={"device": device.pk},
-            )
     request.session[SESSION_DEVICE] = device.pk
     request.session[_SESSION_DEVICE_SEEN] = now.isoformat()
     if is_new and had_devices:
         _announce_new_device(request, user, device)
     return SignInDevice(device, token, is_new)
-
-
-def _person_actor(request: HttpRequest | None, user: User) -> Actor:
-    """The signing-in person as the actor (the request's user is not set yet)."""
-    from safehold.audit.events import ActorKind
-
-    actor = Actor.from_request(request)
-    if not actor.id:
-        kind = ActorKind.STAFF if user.is_staff else ActorKind.PERSON
-        actor = Actor(kind, str(user.pk), actor.ip, actor.request_id)
-    return actor
 
 
 def _announce_new_device(request: HttpRequest, user: User, device: Device) -> None:
@@ -574,7 +574,7 @@ def touch_device(request: HttpRequest) -> None:
         pass
     device = Device.objects.filter(pk=device_id, user__pk=int(request.user.pk or 0)).first()
     request.session[_SESSION_DEVICE_SEEN] = now.isoformat()
-    if device is None:  # forgotten meanwhile
+    if device is None or not can_record(device.user):  # forgotten meanwhile, or erased
         request.session.pop(SESSION_DEVICE, None)
         return
     client = describe_client(request)

@@ -74,7 +74,6 @@ class EventType(StrEnum):
     # Activity (activity:*, payment:*, device:*)
     PAYMENT_SUCCEEDED = "payment:succeeded"
     PAYMENT_DECLINED = "payment:declined"
-    DEVICE_ADDED = "device:added"
     DEVICE_RENAMED = "device:renamed"
     DEVICE_FORGOTTEN = "device:forgotten"
     DEVICE_SIGNED_OUT = "device:signed-out"
