@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.jobs.test_processes import Site, wait_for
 
@@ -149,7 +150,7 @@ def test_an_erasure_cut_off_by_a_killed_worker_is_finished_after_a_restart(site:
         + "bob = User.objects.create_user('bob', 'bob@example.test', 'x-Long-passphrase-1234')\n"
         + "services.request_export(bob, actor=Actor.system())\n"
         + "erasure, _ = services.request_erasure(\n"
-        + "    user, actor=Actor.system(), grace=timedelta(seconds=20))\n"
+        + "    user, actor=Actor.system(), grace=timedelta(hours=1))\n"
         + "print(erasure.pk, user.pk, user.data_key)"
     ).split()
     erasure_id, user_id, key_id = int(ids[0]), int(ids[1]), ids[2]
@@ -160,6 +161,14 @@ def test_an_erasure_cut_off_by_a_killed_worker_is_finished_after_a_restart(site:
         seconds=60,
     )
     with _keystore_held(site):
+        # The grace period ends now (as if an hour had passed).
+        site.python(
+            "from django.utils import timezone\n"
+            "from safehold.rights.models import Erasure\n"
+            "now = timezone.now()\n"
+            f"Erasure.objects.filter(pk={erasure_id}).update(erase_after=now)\n"
+            "Job.objects.filter(name='rights.erase').update(run_at=now)"
+        )
         # At erase_after, step 1 (rows erased, tombstone) commits; then the worker waits
         # for the key store to shred the key, and is killed there.
         wait_for(
@@ -178,7 +187,11 @@ def test_an_erasure_cut_off_by_a_killed_worker_is_finished_after_a_restart(site:
         f"'shredded': keys.is_shredded({key_id!r}), "
         f"'records': AccessRecord.objects.filter(user_id={user_id}).count()}}))",
     )
-    assert state == {"status": "erasing", "shredded": False, "records": 0}
+    assert (state["status"], state["records"]) == ("erasing", 0)  # step 1 done, step 3 not
+    if connection.vendor == "sqlite":
+        assert state["shredded"] is False  # killed while waiting to shred
+    # (On PostgreSQL the killed worker's UPDATE is already in the server, which finishes
+    # it once the lock is released: the key is shredded, the erasure not marked done.)
 
     site.python(EXPIRE_LEASES)
     second = site.worker()
