@@ -59,6 +59,7 @@ class ActivityConfig(AppConfig):
             setting="SAFEHOLD_RETAIN_ACCESS_RECORDS_DAYS",
             default_days=180,
             purge=services.purge_access_records,
+            count=services.count_access_records,
         )
         retention_rule(
             "device-ips",
@@ -66,6 +67,7 @@ class ActivityConfig(AppConfig):
             setting="SAFEHOLD_RETAIN_DEVICE_IPS_DAYS",
             default_days=90,
             purge=services.purge_device_ips,
+            count=services.count_device_ips,
         )
 
         promises.register(

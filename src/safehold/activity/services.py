@@ -207,6 +207,11 @@ def erase_access_records(user: User) -> int:
     return deleted
 
 
+def count_access_records(cutoff: datetime) -> int:
+    """How many access records ``purge_access_records(cutoff)`` would remove."""
+    return AccessRecord.objects.filter(at__lt=cutoff).count()
+
+
 def purge_access_records(cutoff: datetime) -> int:
     """Remove every access record older than ``cutoff``, in batches; return how many."""
     total = 0
@@ -718,6 +723,11 @@ def erase_devices(user: User) -> int:
     """Remove all of the person's devices (erasure); return how many."""
     deleted, _per_model = Device.objects.filter(user=user).delete()
     return deleted
+
+
+def count_device_ips(cutoff: datetime) -> int:
+    """How many device IP addresses ``purge_device_ips(cutoff)`` would blank."""
+    return Device.objects.filter(ip_seen_at__lt=cutoff).count()
 
 
 def purge_device_ips(cutoff: datetime) -> int:
