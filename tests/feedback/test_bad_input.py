@@ -174,3 +174,14 @@ def test_contact_page_in_chinese(client: Client) -> None:
     page = client.get("/contact/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
     assert 'lang="zh-hans"' in page
     assert "联系我们" in page
+
+
+def test_signed_in_without_an_address_is_told_and_keeps_the_text(send, alice, alice_client) -> None:  # type: ignore[no-untyped-def]
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.filter(user=alice).delete()
+    response = send(alice_client, {"body": TEXT})
+    assert response.status_code == 200
+    assert "Your account has no e-mail address to answer" in _page(response)
+    _kept(response, TEXT)
+    assert ContactMessage.objects.count() == 0
