@@ -248,3 +248,21 @@ def test_erasure_minimises_payments_and_keeps_the_accounting(alice, client, sign
         cursor.execute("SELECT token, brand, last4 FROM activity_payment WHERE id = %s", [kept.pk])
         assert cursor.fetchone() == (None, None, None)
     assert list(exporter.rows(alice)) == []
+
+
+def test_staff_see_payments_for_accounting_without_card_data(
+    alice, client, sign_in, make_user
+) -> None:
+    sign_in(client)
+    _pay(client)
+    make_user("boss", is_staff=True, is_superuser=True)
+    staff = sign_in(Client(), login="boss")
+    page = staff.get("/admin/activity/payment/").content.decode()
+    assert "12.50 EUR" in page
+    assert "4242" not in page
+    payment = Payment.objects.get()
+    detail = staff.get(f"/admin/activity/payment/{payment.pk}/change/")
+    assert detail.status_code == 200
+    assert "4242" not in detail.content.decode()
+    assert payment.token not in detail.content.decode()
+    assert staff.post("/admin/activity/payment/add/").status_code == 403

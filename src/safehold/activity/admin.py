@@ -1,0 +1,44 @@
+"""Staff see payments for accounting: amounts, currency, status and time, never card data.
+
+Read-only: payments are written by the payment service alone. Access records and
+devices have no admin page: they are the person's, shown to them in the account centre.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from safehold.activity import services
+from safehold.activity.models import Payment
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "amount", "status", "processor", "account", "minimised_at")
+    list_filter = ("status", "currency", "processor")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "amount", "status", "decline_code", "processor", "account")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    show_full_result_count = False
+
+    @admin.display(description=_("amount"), ordering="amount_minor")
+    def amount(self, payment: Payment) -> str:
+        return services.format_amount(payment.amount_minor, payment.currency)
+
+    @admin.display(description=_("account"))
+    def account(self, payment: Payment) -> str:
+        return str(payment.user_id) if payment.user_id else str(_("erased (minimised)"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
