@@ -27,16 +27,74 @@ pytestmark = pytest.mark.django_db
 
 
 def _give_records_of_other_apps(user: User) -> None:
-    """Records of the other apps, made through their own services (those that exist)."""
-    from safehold.activity.models import AccessRecord
-    from safehold.activity.services import record_access
+    """One record of every other kind, made through each app's own services."""
+    from decimal import Decimal
 
-    record_access(
+    from safehold.activity import services as activity
+    from safehold.activity.models import AccessRecord
+    from safehold.activity.payments import Card
+    from safehold.consent import services as consent
+    from safehold.feedback import services as feedback
+    from safehold.policy import services as policy
+    from safehold.sharing import services as sharing
+    from safehold.sharing.models import Basis, Recipient, SharingPurpose
+
+    system = Actor.system()
+    activity.record_access(
         user,
         kind=AccessRecord.Kind.PAGE_VISIT,
         path="/account/",
         client={"browser": "Firefox 128", "os": "Linux", "ip": SECRETS["ip"], "place": "GB"},
     )
+    activity.make_payment(
+        user,
+        card=Card("4242424242424242", 12, 2039, "123"),
+        amount=Decimal("12.50"),
+        currency="EUR",
+        form_key=activity.new_form_key(),
+        actor=user,
+    )
+    consent.record_choice(
+        visitor_id="v" * 20,
+        choices=consent.full_choices(consent.get_config(), ["analytics"]),
+        method="settings",
+        actor=system,
+        user=user,
+        ip=SECRETS["ip"],
+    )
+    feedback.send_message(
+        sender=user,
+        email=SECRETS["email"],
+        name=SECRETS["name"],
+        category="privacy-question",
+        body="What do you keep about me?",
+        language="en",
+        actor=system,
+    )
+    version = policy.current_version() or policy.install_default_statement()
+    assert version is not None
+    policy.acknowledge(user, version, actor=system)
+    courier = Recipient.objects.create(
+        slug="fastpost",
+        name="FastPost Couriers",
+        country="CN",
+        basis=Basis.CONSENT,
+        categories=["name", "mailing_address"],
+    )
+    delivery = SharingPurpose.objects.create(
+        recipient=courier, code="delivery", description="to deliver the goods you order"
+    )
+    sharing.set_consent(user, delivery, grant=True, actor=system)
+    released = sharing.request_share(
+        recipient=courier,
+        person=user,
+        categories=["name"],
+        purpose=delivery,
+        basis="consent",
+        justification="",
+        actor=system,
+    )
+    assert type(released).__name__ == "Release", released
 
 
 def _export_for(user: User) -> Export:
@@ -88,6 +146,15 @@ def test_the_export_has_every_kind_of_record_and_matches_the_schema(person: User
     assert EventType.EXPORT_REQUESTED in events
     # Other apps' parts, where their records were made above.
     assert "/account/" in {row["page"] for row in sections["access_records"]["rows"]}
+    # Every part has something for this person: nothing they have is left out.
+    empty = [name for name, section in sections.items() if not section["rows"]]
+    assert empty == []
+    blob = json.dumps(sections)
+    assert "4242" in blob
+    assert "4242424242424242" not in blob  # a card number never reached the database
+    assert "What do you keep about me?" in blob
+    assert "fastpost" in blob.lower()
+    assert "Firefox" in json.dumps(sections["devices"]["rows"])
     for name, section in sections.items():
         assert section["count"] == len(section["rows"]), name
     # The same in the readable page.
