@@ -475,7 +475,10 @@ SAFEHOLD_PAYMENT_CURRENCIES = conf.env_list(
 SAFEHOLD_PAYMENT_MAX_AMOUNT = conf.env_int("SAFEHOLD_PAYMENT_MAX_AMOUNT", 10000, minimum=1)
 # The device cookie: strictly necessary for security (it tells a known device from a
 # new one, for the "new device" e-mail); it holds a random token, stored hashed.
-SAFEHOLD_DEVICE_COOKIE_NAME = conf.env_str("SAFEHOLD_DEVICE_COOKIE_NAME", "safehold_device")
+SAFEHOLD_DEVICE_COOKIE_NAME = conf.env_str(
+    "SAFEHOLD_DEVICE_COOKIE_NAME",
+    "__Host-safehold_device" if SAFEHOLD_HTTPS else "safehold_device",
+)
 SAFEHOLD_DEVICE_COOKIE_DAYS = conf.env_int("SAFEHOLD_DEVICE_COOKIE_DAYS", 400, minimum=1)
 # Visits to account pages are recorded after the sign-in middleware has set the user.
 MIDDLEWARE.insert(
