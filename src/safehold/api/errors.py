@@ -115,6 +115,29 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     ),
 }
 
+
+
+def _share_refusals() -> dict[str, ProblemType]:
+    """The share gate's refusals (safehold.sharing), one code each: ``share.<reason>``."""
+    from safehold.sharing.exceptions import REASON_TEXT, Reason
+
+    status = {
+        Reason.UNKNOWN_RECIPIENT: 404,
+        Reason.UNKNOWN_PERSON: 404,
+        Reason.UNKNOWN_PURPOSE: 404,
+        Reason.NO_CATEGORIES: 422,
+        Reason.UNKNOWN_CATEGORY: 422,
+    }
+    return {
+        f"share.{reason.value}": ProblemType(
+            status.get(reason, 403), "Share refused", REASON_TEXT[reason]
+        )
+        for reason in Reason
+    }
+
+
+PROBLEM_TYPES.update(_share_refusals())
+
 # The code for a failure that arrives only as a status (from Django or ninja).
 _CODE_FOR_STATUS = {
     400: "request.bad",
