@@ -27,6 +27,7 @@ from tests.rights.conftest import (
     scan_columns,
     signed_in_client,
 )
+from tests.rights.test_export import _give_records_of_other_apps
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +133,7 @@ def test_after_the_grace_period_nothing_readable_is_left_and_others_are_untouche
         {"name": "Bob Builder", "mailing_address": "1 Quay St", "phone": "+44 7911 123457"},
     )
     assert response.status_code == 302
+    _give_records_of_other_apps(person)
     export, _ = services.request_export(person, actor=Actor.system())
     run_pending()
     export.refresh_from_db()
@@ -166,10 +168,17 @@ def test_after_the_grace_period_nothing_readable_is_left_and_others_are_untouche
                 "e-mail": SECRETS["email"],
                 "other e-mail": "zq.other@example.test",
                 "ip": SECRETS["ip"],
+                "message": "What do you keep about me?",
             }
         )
         == []
     )
+    # Payments are kept for accounting, minimised and detached from the person.
+    from safehold.activity.models import Payment
+
+    (payment,) = Payment.objects.all()
+    assert payment.user_id is None
+    assert payment.amount_minor == 1250
     # Bob is untouched.
     bob.refresh_from_db()
     assert (bob.name, bob.phone, bob.is_active) == ("Bob Builder", "+447911123457", True)
