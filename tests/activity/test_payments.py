@@ -266,3 +266,21 @@ def test_staff_see_payments_for_accounting_without_card_data(
     assert "4242" not in detail.content.decode()
     assert payment.token not in detail.content.decode()
     assert staff.post("/admin/activity/payment/add/").status_code == 403
+
+
+def test_a_refused_post_logs_no_card_data(alice, sign_in, caplog) -> None:
+    """A payment refused by the CSRF check (a stale page) logs nothing of what it carried."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="django.request")
+    caplog.set_level(logging.DEBUG, logger="django.security")
+    client = sign_in(Client())
+    client.handler.enforce_csrf_checks = True  # from now on, as a browser with a stale page
+    response = client.post(
+        "/account/payments/new/",
+        {"amount": "3", "currency": "EUR", "card_number": CARD, "expiry": "12/39", "cvc": "123"},
+    )
+    assert response.status_code == 403
+    assert caplog.records  # the refusal was logged ...
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__!r}" for r in caplog.records)
+    assert CARD not in logged  # ... without the card
+    assert CARD.encode() not in response.content
