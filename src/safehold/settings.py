@@ -409,7 +409,7 @@ SAFEHOLD_RETAIN_API_IDEMPOTENCY_DAYS = conf.env_int(
 SAFEHOLD_CONSENT_RENEW_DAYS = conf.env_int("SAFEHOLD_CONSENT_RENEW_DAYS", 365, minimum=1)
 # A consent API request body over this size is refused (413) before it is parsed.
 SAFEHOLD_CONSENT_MAX_BODY_BYTES = conf.env_int(
-    "SAFEHOLD_CONSENT_MAX_BODY_BYTES", 4096, minimum=512
+    "SAFEHOLD_CONSENT_MAX_BODY_BYTES", 16 * 1024, minimum=1024
 )
 # Write an audit event for every recorded choice (the record itself is the proof; the
 # event makes it tamper-evident). Choices joined to an account are always audited.
@@ -504,6 +504,10 @@ SAFEHOLD_BACKUP_EVERY_HOURS = conf.env_int("SAFEHOLD_BACKUP_EVERY_HOURS", 24, mi
 SAFEHOLD_BACKUP_KEEP_DAILY = conf.env_int("SAFEHOLD_BACKUP_KEEP_DAILY", 7, minimum=1)
 SAFEHOLD_BACKUP_KEEP_WEEKLY = conf.env_int("SAFEHOLD_BACKUP_KEEP_WEEKLY", 4, minimum=0)
 SAFEHOLD_BACKUP_KEEP_MONTHLY = conf.env_int("SAFEHOLD_BACKUP_KEEP_MONTHLY", 12, minimum=0)
+# A new installation's first scheduled backup waits this long after it was set up.
+SAFEHOLD_BACKUP_FIRST_DELAY_MINUTES = conf.env_int(
+    "SAFEHOLD_BACKUP_FIRST_DELAY_MINUTES", 60, minimum=0
+)
 # Every crypto-shredded key id, appended outside the database; a restore re-applies them.
 SAFEHOLD_ERASURE_LEDGER = conf.env_str("SAFEHOLD_ERASURE_LEDGER", str(DATA_DIR / "erasures.log"))
 # Hours from an incident's discovery to the deadline for notifying the authority.

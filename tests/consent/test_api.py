@@ -186,7 +186,7 @@ def test_revoked_site_key(client: Client, site_key) -> None:  # type: ignore[no-
 
 
 def test_oversized_body(client: Client, site_key, settings) -> None:  # type: ignore[no-untyped-def]
-    body = json.dumps({"visitor_id": VISITOR, "choices": {}, "language": "x" * 5000})
+    body = json.dumps({"visitor_id": VISITOR, "choices": {}, "language": "x" * 17_000})
     response = post(client, site_key.token, body)
     assert response.status_code == 413
     assert response.json()["code"] == "request.too_large"

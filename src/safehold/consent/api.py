@@ -67,7 +67,25 @@ class ConfigQuery(Schema):
     lang: Literal["en", "zh-hans"] = "en"
 
 
+def _name_the_categories(schema: dict[str, Any]) -> None:
+    """The document names the categories configured now: any other key is refused."""
+    try:
+        slugs = [c.slug for c in services.get_config().categories]
+    except Exception:  # no database yet (the document built at start-up): stay generic
+        return
+    schema["properties"]["choices"] = {
+        "title": "Choices",
+        "description": "Category identifier -> allowed. Categories not named are refused; "
+        "strictly necessary ones are always on.",
+        "type": "object",
+        "properties": {slug: {"type": "boolean"} for slug in slugs},
+        "additionalProperties": False,
+    }
+
+
 class ChoiceIn(InputSchema):
+    model_config = InputSchema.model_config | {"json_schema_extra": _name_the_categories}
+
     visitor_id: str = Field(
         ...,
         pattern=VISITOR_PATTERN,
@@ -163,6 +181,18 @@ def config(request: HttpRequest, query: Query[ConfigQuery]) -> dict[str, Any]:
     banner's texts, and the versions a choice is recorded under."""
     from django.conf import settings
 
+    unknown = sorted(set(request.GET) - set(ConfigQuery.model_fields))
+    if unknown:
+        raise ValidationError(
+            [
+                {
+                    "loc": ["query", name[:100]],
+                    "msg": "unknown parameter",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
     current = services.get_config()
     with translation.override(query.lang):
         texts = _texts()
