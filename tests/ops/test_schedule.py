@@ -13,7 +13,7 @@ from safehold.ops.models import Backup
 
 
 def test_the_worker_makes_verifies_and_records_a_daily_backup(make_instance) -> None:  # type: ignore[no-untyped-def]
-    instance = make_instance("scheduled")
+    instance = make_instance("scheduled", SAFEHOLD_BACKUP_FIRST_DELAY_MINUTES="0")
     instance.shell("fill(3)")
     before = instance.shell("promise('backups-verified')")
     assert before["status"] == "not-checked"  # a new installation: the first is due tomorrow
@@ -28,6 +28,14 @@ def test_the_worker_makes_verifies_and_records_a_daily_backup(make_instance) -> 
     assert kinds[:2] == ["backup:made", "backup:verified"]
     after = instance.shell("promise('backups-verified')")
     assert after["status"] == "holds", after
+
+
+def test_a_new_installation_puts_its_first_backup_off(make_instance) -> None:  # type: ignore[no-untyped-def]
+    instance = make_instance("young")
+    result = instance.shell("scheduled()")
+    assert "ops.backup" in result["scheduled"]
+    assert result["backups"] == []  # put off to an hour after set-up, not made now
+    assert instance.shell("events('backup:')")["events"] == []
 
 
 def _backup(tmp_path: Path, when: datetime, **fields) -> Backup:  # type: ignore[no-untyped-def]
