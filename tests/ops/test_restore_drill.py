@@ -54,3 +54,27 @@ def test_restore_drill_postgresql(make_instance, pg_database, tmp_path: Path) ->
         "SAFEHOLD_VAULT_KEYSTORE": pg_database("keys_b"),
     }
     _drill(make_instance, tmp_path, env_a, env_b)
+
+
+def test_restore_force_over_a_live_postgresql_installation(make_instance, pg_database) -> None:  # type: ignore[no-untyped-def]
+    """Over the live database and key store (both PostgreSQL): a person shredded after the
+    backup stays erased, everyone else is readable, the audit log verifies."""
+    instance = make_instance(
+        "live",
+        SAFEHOLD_DATABASE_URL=pg_database("live"),
+        SAFEHOLD_VAULT_KEYSTORE=pg_database("live_keys"),
+    )
+    instance.shell("fill(3)")
+    backup = instance.data_dir / "before.backup"
+    instance.ok("backup", "--output", str(backup))
+    instance.shell("shred('p1')")
+    refused = instance.run("restore", str(backup))
+    assert refused.returncode != 0
+    assert "already holds data" in refused.stderr
+    out = instance.ok("restore", "--force", str(backup))
+    assert "erasures re-applied since the backup: 1 (1 accounts closed again)" in out
+    info = instance.shell("inspect('p0,p1,p2')")
+    assert info["audit_ok"], info["audit_problems"]
+    assert sorted(info["active"]) == ["p0", "p2"]
+    assert info["names"] == {"p0": "Name of p0", "p2": "Name of p2"}
+    assert list(info["erased"].values()) == ["<erased>"]
