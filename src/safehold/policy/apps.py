@@ -38,7 +38,7 @@ class PolicyConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from safehold.accounts.checks import check_passwords_argon2id
+        from safehold.accounts.checks import check_password_protection, check_passwords_argon2id
         from safehold.audit.checks import check_audit_log_verifies
         from safehold.core import promises, registry
         from safehold.policy import checks, services, tasks  # noqa: F401  # registers the tasks
@@ -65,6 +65,12 @@ class PolicyConfig(AppConfig):
             clause="passwords",
             title=_("Passwords are stored only as argon2id hashes"),
             check=check_passwords_argon2id,
+        )
+        promises.register(
+            "password-protection",
+            clause="your-password",
+            title=_("Weak passwords are refused and a second factor is offered"),
+            check=check_password_protection,
         )
         promises.register(
             "no-plaintext",

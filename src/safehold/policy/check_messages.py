@@ -9,4 +9,8 @@ MESSAGES = (
     gettext_noop("%(events)d events verified against %(checkpoints)d signed checkpoints."),
     gettext_noop("%(count)d stored passwords are not argon2id hashes."),
     gettext_noop("%(count)d stored passwords, all argon2id."),
+    gettext_noop(
+        "Passwords need at least %(length)d characters and must not be common; "
+        "second factors offered: %(factors)s."
+    ),
 )

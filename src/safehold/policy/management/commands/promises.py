@@ -51,7 +51,11 @@ class Command(BaseCommand):
         holds = result.count(Status.HOLDS)
         broken = result.count(Status.BROKEN)
         unchecked = result.count(Status.NOT_CHECKED)
-        self.stdout.write(f"{holds} hold, {broken} broken, {unchecked} not yet checked")
+        empty = sum(1 for c in result.clauses if not c.rows)
+        self.stdout.write(
+            f"{holds} hold, {broken} broken, {unchecked} not yet checked; "
+            f"{empty} clauses have no check yet"
+        )
 
     def _json(self, result: promise_map.PromiseMap) -> None:
         data = {
