@@ -216,3 +216,17 @@ def test_the_promise_map_speaks_chinese(client, settings) -> None:  # type: igno
     assert "密码只以 argon2id 哈希值保存" in html
     assert "0 个密码，全部为 argon2id。" in html  # noqa: RUF001  # Chinese punctuation
     assert "兑现" in html
+
+
+def test_weak_password_rules_break_the_password_promise(settings) -> None:
+    from safehold.accounts.checks import check_password_protection
+
+    assert check_password_protection().status == Status.HOLDS
+    settings.AUTH_PASSWORD_VALIDATORS = [
+        v
+        for v in settings.AUTH_PASSWORD_VALIDATORS
+        if not v["NAME"].endswith("MinimumLengthValidator")
+    ]
+    result = check_password_protection()
+    assert result.status == Status.BROKEN
+    assert "shorter than 10" in str(result.detail)
