@@ -79,3 +79,22 @@ def test_export_and_erasure_cover_acknowledgements_and_the_preference(
     assert eraser.erase(alice) == 2
     assert not Acknowledgement.objects.filter(user=alice).exists()
     assert not NoticePreference.objects.filter(user=alice).exists()
+
+
+def test_the_worker_sends_the_announcement_when_the_version_takes_effect(
+    alice, publish, clock, smtp_sink, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from safehold.audit.services import Actor
+    from safehold.jobs import queue, worker
+
+    monkeypatch.setattr(queue, "_now", clock.now)  # the worker's clock moves with ours
+    services.set_notice_preference(alice, enabled=True, actor=Actor.system())
+    publish({"en": "# S\n\nLater."}, effective_at=clock.now() + timedelta(days=1))
+    worker.run_pending()
+    assert smtp_sink.to("alice@example.test") == []  # its job is not due yet
+
+    clock.forward(timedelta(days=1, minutes=1))
+    assert worker.run_pending() >= 1
+    assert len(smtp_sink.to("alice@example.test")) == 1
+    worker.run_pending()
+    assert len(smtp_sink.to("alice@example.test")) == 1
