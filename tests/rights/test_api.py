@@ -99,7 +99,9 @@ def test_a_signed_in_person_may_export_only_themselves(make_user, alice) -> None
     client.get("/account/")
     csrf = client.cookies["csrftoken"].value
     headers = {"HTTP_X_CSRFTOKEN": csrf}
-    response = client.post(URL, json.dumps({}), content_type="application/json", **headers)
+    response = client.post(
+        URL, json.dumps({"user_id": alice.pk}), content_type="application/json", **headers
+    )
     assert response.status_code == 202, response.content
     assert response.json()["user_id"] == alice.pk
     refused = client.post(

@@ -38,17 +38,12 @@ class ExportForbidden(ApiProblem):
     code = "forbidden"
 
 
-class MissingPerson(ApiProblem):
-    code = "validation.failed"
-
-
 class ExportIn(InputSchema):
-    user_id: int | None = Field(
-        default=None,
+    user_id: int = Field(
         ge=1,
         le=2**63 - 1,
-        description="The person's Safehold user id (required with an API key). A signed-in "
-        "person may name only themselves, or leave it out.",
+        description="The person's Safehold user id. With the signed-in session, only the "
+        "person's own.",
     )
 
 
@@ -91,11 +86,10 @@ def start_export(request: HttpRequest, payload: ExportIn) -> Status:
     e-mailed when it is ready and downloads it after signing in again; the caller
     gets only the status. If an export of that person is already waiting or being
     built, that one is answered (also 202). An unknown, inactive or erased person is
-    404 `not_found`. With the signed-in session, `user_id` may only be the person's own."""
+    404 `not_found`. With the signed-in session, `user_id` may only be the person's own
+    (403 `forbidden` otherwise)."""
     own = _session_user_id(request)
-    user_id = payload.user_id if payload.user_id is not None else own
-    if user_id is None:
-        raise MissingPerson("Name the person with user_id.")
+    user_id = payload.user_id
     if own is not None and user_id != own:
         raise ExportForbidden("A signed-in person may export only their own data.")
     try:
