@@ -70,7 +70,7 @@ def test_a_problem_type_can_be_looked_up(client, db) -> None:  # type: ignore[no
     assert_problem(client.get("/api/v1/problems/no.such.code"), 404, "not_found")
 
 
-def test_a_crash_is_a_500_problem_without_the_message(client, test_routes, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_crash_is_a_500_problem_without_the_message(client, db, test_routes, caplog) -> None:  # type: ignore[no-untyped-def]
     with caplog.at_level(logging.ERROR):
         response = client.get("/api/test/boom", {"email": PERSONAL})
     body = assert_problem(response, 500, "server.error")

@@ -39,9 +39,10 @@ def test_serve_first_start_creates_private_keys_and_serves_with_gunicorn(tmp_pat
         assert b"SMM" in body
         assert headers["Server"].startswith("gunicorn")
         # Two workers, not runserver: the master forked worker processes; beside them
-        # runs the audit checkpoint ticker.
+        # run the audit checkpoint ticker and one background-job worker.
         workers: list[str] = []
         tickers: list[str] = []
+        job_workers: list[str] = []
         for _ in range(100):
             children = subprocess.run(
                 ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
@@ -52,12 +53,16 @@ def test_serve_first_start_creates_private_keys_and_serves_with_gunicorn(tmp_pat
                 if Path(f"/proc/{pid}/cmdline").exists()
             }
             tickers = [pid for pid, cmd in commands.items() if b"checkpoint" in cmd]
-            workers = [pid for pid in commands if pid not in tickers]
-            if len(workers) == 2 and len(tickers) == 1:
+            job_workers = [
+                pid for pid, cmd in commands.items() if cmd.split(b"\0")[-2:] == [b"worker", b""]
+            ]
+            workers = [pid for pid in commands if pid not in tickers and pid not in job_workers]
+            if len(workers) == 2 and len(tickers) == 1 and len(job_workers) == 1:
                 break
             time.sleep(0.1)
         assert len(workers) == 2
         assert len(tickers) == 1
+        assert len(job_workers) == 1
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=30)

@@ -113,8 +113,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "server.error": ProblemType(
         500, "Server error", "The server failed; the request id helps the operator find out why."
     ),
+    "maintenance": ProblemType(
+        503,
+        "Maintenance",
+        "The service is in read-only maintenance mode; retry after Retry-After seconds.",
+    ),
 }
-
 
 
 def _share_refusals() -> dict[str, ProblemType]:

@@ -17,7 +17,6 @@ The state is one database row, so every app server sees it; it is cached for
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from django.contrib.auth import logout
@@ -26,6 +25,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 
+from safehold.api.errors import problem_response
 from safehold.ops.services import Maintenance, maintenance_state
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -77,16 +77,8 @@ class MaintenanceMiddleware:
 
     def _closed(self, request: HttpRequest, state: Maintenance) -> HttpResponse:
         if request.path_info.startswith("/api/"):
-            body = {
-                "type": "/api/v1/problems/maintenance",
-                "title": "Maintenance",
-                "status": 503,
-                "detail": "The service is in read-only maintenance mode; retry later.",
-                "code": "maintenance",
-                "request_id": getattr(request, "request_id", None),
-            }
-            response = HttpResponse(
-                json.dumps(body), status=503, content_type="application/problem+json"
+            response = problem_response(
+                request, "maintenance", "The service is in read-only maintenance mode; retry later."
             )
         else:
             response = render(request, "ops/maintenance.html", {"maintenance": state}, status=503)
