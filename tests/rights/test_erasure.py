@@ -236,6 +236,9 @@ def test_staff_erase_on_request_with_a_stated_reason(person: User, make_user) ->
     make_user("admin", is_superuser=True, is_staff=True)
     staff = Client()
     staff.force_login(User.objects.get(username="admin"))
+    form = staff.get("/admin/rights/erasure/add/").content.decode()
+    assert "Stated reason" in form
+    assert "Erase at once" in form
     response = staff.post(
         "/admin/rights/erasure/add/",
         {
@@ -252,6 +255,9 @@ def test_staff_erase_on_request_with_a_stated_reason(person: User, make_user) ->
     run_pending()
     erasure.refresh_from_db()
     assert erasure.status == Erasure.Status.COMPLETED
+    for page in ("erasure", "export", "tombstone"):
+        assert staff.get(f"/admin/rights/{page}/").status_code == 200
+    assert staff.get(f"/admin/rights/erasure/{erasure.pk}/change/").status_code == 200
     requested = next(e for e in events_about(person.pk) if e.event_type == "erasure:requested")
     assert requested.actor_kind == ActorKind.STAFF
     assert "Letter" not in requested.detail
