@@ -23,3 +23,9 @@ class OpsConfig(AppConfig):
             title=_("The last backup is recent and verified"),
             check=checks.check_backups,
         )
+        promises.register(
+            "breach-answered-in-time",
+            clause="no-perfect-security",
+            title=_("A breach is reported to the authority before its deadline"),
+            check=checks.check_incidents,
+        )

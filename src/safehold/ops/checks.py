@@ -58,3 +58,36 @@ def check_backups() -> Result:
             % {"when": when, "hours": int(allowed.total_seconds() // 3600)},
         )
     return Result(Status.HOLDS, _("The last verified backup was made %(when)s.") % {"when": when})
+
+
+def _now() -> datetime:
+    """The time seam for tests."""
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def check_incidents() -> Result:
+    """HOLDS while no breach incident has passed its deadline to notify the authority
+    without the notification recorded. BROKEN for each one that has (the statement
+    admits no security is perfect; the promise is that a breach is answered in time)."""
+    from safehold.ops.models import Incident
+
+    late = Incident.objects.filter(
+        authority_notified_at__isnull=True, notify_authority_by__lt=_now()
+    ).count()
+    if late:
+        return Result(
+            Status.BROKEN,
+            _(
+                "%(count)d breach incidents are past their deadline to notify the authority "
+                "without a notification recorded."
+            )
+            % {"count": late},
+        )
+    total = Incident.objects.count()
+    return Result(
+        Status.HOLDS,
+        _("%(count)d breach incidents recorded; none is past its deadline to notify the authority.")
+        % {"count": total},
+    )
