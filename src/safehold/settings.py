@@ -367,6 +367,7 @@ MIDDLEWARE.insert(
     "safehold.api.middleware.ApiMiddleware",
 )
 
+
 # Each feature app's settings, in its own block (docs/configuration.md has a section
 # for each). Keep every block's edits inside it.
 # --- Jobs (safehold worker) ---

@@ -13,8 +13,7 @@ only its hash. Errors are one line and a non-zero exit.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -32,13 +31,13 @@ def _expiry(text: str) -> datetime:
     """A date (the key expires at the start of that day, UTC) or an ISO date-time."""
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.min, tzinfo=dt_timezone.utc)
+            return datetime.combine(date.fromisoformat(text), time.min, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise CommandError(
             f"--expires must be a date like 2027-01-01 or an ISO date-time, not {text!r}"
         ) from None
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=dt_timezone.utc)
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 def _when(moment: datetime | None) -> str:
