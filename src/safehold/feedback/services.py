@@ -431,7 +431,10 @@ def _messages_about(user: User) -> QuerySet[ContactMessage]:
         "email", flat=True
     )
     indexes = [i for i in (blind_index(ContactMessage, "email", a) for a in addresses) if i]
-    return ContactMessage.objects.filter(Q(sender=user) | Q(email_index__in=indexes))
+    # Another account's signed-in messages stay theirs, even from an address now this one's.
+    return ContactMessage.objects.filter(
+        Q(sender=user) | Q(sender__isnull=True, email_index__in=indexes)
+    )
 
 
 def export_rows(user: User) -> Iterator[dict[str, Any]]:
