@@ -16,7 +16,9 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.apps import apps
 from django.conf import settings
+from django.utils import timezone
 
 from safehold.accounts.models import SignedInSession, User
 from safehold.audit.events import ActorKind
@@ -176,10 +178,29 @@ AUDIT_SCHEMA: dict[str, Any] = {
 }
 
 
+def _gagged_legal_requests(user: User) -> frozenset[int]:
+    """Legal requests about the person still under a non-disclosure order (review date
+    after today): the sharing app hides their disclosures until then, so their audit
+    events stay out of the export too (telling the person would break the order)."""
+    if not apps.is_installed("safehold.sharing"):
+        return frozenset()
+    legal_request = apps.get_model("sharing", "LegalRequest")
+    return frozenset(
+        legal_request.objects.filter(
+            person=user, gag_review_date__gt=timezone.localdate()
+        ).values_list("pk", flat=True)
+    )
+
+
 def export_audit_events(user: User) -> Iterator[dict[str, Any]]:
-    """The audit events about the person, oldest first, read in chunks (flat memory)."""
+    """The audit events about the person, oldest first, read in chunks (flat memory).
+
+    Events about a legal request under a non-disclosure order are left out until the
+    order ends (``_gagged_legal_requests``).
+    """
     last = -1
     subject = str(user.pk)
+    gagged = _gagged_legal_requests(user)
     while True:
         chunk = list(
             Event.objects.filter(subject_id=subject, seq__gt=last)
@@ -190,6 +211,9 @@ def export_audit_events(user: User) -> Iterator[dict[str, Any]]:
             return
         for _seq, data in chunk:
             record = EventRecord.from_bytes(bytes(data))
+            detail = record.detail_dict
+            if gagged and detail.get("legal_request") in gagged:
+                continue
             by_you = record.actor_kind == ActorKind.PERSON and record.actor_id == subject
             private = open_sealed(record) or {}
             row: dict[str, Any] = {
@@ -199,7 +223,7 @@ def export_audit_events(user: User) -> Iterator[dict[str, Any]]:
                 "actor": record.actor_kind,
                 "by_you": by_you,
                 "purpose": record.purpose,
-                "detail": record.detail_dict,
+                "detail": detail,
                 "note": private.get("note", ""),
             }
             if by_you and private.get("ip"):  # someone else's IP is theirs, not yours
