@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
 from tests.helpers import SAFEHOLD, run_safehold, safehold_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,9 +123,9 @@ def make_instance(tmp_path: Path):  # type: ignore[no-untyped-def]
 def _pg_base() -> str:
     url = os.environ.get("SAFEHOLD_TEST_DATABASE_URL", "").strip()
     if not url.startswith(("postgres://", "postgresql://")):
-        skip_or_fail(
-            "PostgreSQL backup tests need SAFEHOLD_TEST_DATABASE_URL=postgresql://.../<db>"
-        )
+        # The SQLite run; CI runs these in its PostgreSQL run (where a server that is
+        # down fails the tests that need it).
+        pytest.skip("the PostgreSQL drill runs when SAFEHOLD_TEST_DATABASE_URL is PostgreSQL")
     return url.rsplit("/", 1)[0]
 
 
