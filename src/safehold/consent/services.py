@@ -476,9 +476,19 @@ def export_rows(user: User) -> Iterator[dict[str, Any]]:
 
 
 def erase_person(user: User) -> int:
-    """Minimise the person's records: unjoin them from the account and drop the IP
-    network. The pseudonymous proof (visitor id, time, choices) stays. Returns the count."""
-    return ConsentRecord.objects.filter(user=user).update(user=None, ip_network="")
+    """Minimise the person's records: unjoin them from the account, drop the IP network,
+    and give each of their visitor ids a fresh random one, so that the browser's cookie
+    can never join these records to an account again (``join_visitor``). The
+    pseudonymous proof (time, choices, versions) stays. Returns the count."""
+    import secrets
+
+    records = ConsentRecord.objects.filter(user=user)
+    count = 0
+    for visitor_id in set(records.values_list("visitor_id", flat=True)):
+        count += records.filter(visitor_id=visitor_id).update(
+            user=None, ip_network="", visitor_id=f"erased{secrets.token_hex(16)}"
+        )
+    return count
 
 
 def export_records(records: Iterable[ConsentRecord], *, fmt: str, actor: Actor) -> str:
