@@ -6,18 +6,16 @@ devices have no admin page: they are the person's, shown to them in the account 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from safehold.activity import services
 from safehold.activity.models import Payment
+from safehold.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "amount", "status", "processor", "account", "minimised_at")
     list_filter = ("status", "currency", "processor")
     date_hierarchy = "created_at"
@@ -33,12 +31,3 @@ class PaymentAdmin(admin.ModelAdmin):
     @admin.display(description=_("account"))
     def account(self, payment: Payment) -> str:
         return str(payment.user_id) if payment.user_id else str(_("erased (minimised)"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from safehold.audit.services import Actor
 from safehold.consent import services
 from safehold.consent.models import Category, ConsentRecord
+from safehold.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Category)
@@ -44,7 +45,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "short_visitor", "method", "allowed_list", "gpc", "site", "user")
     list_filter = ("method", "gpc", "site", "created_at")
     search_fields = ("visitor_id",)
@@ -59,15 +60,6 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     @admin.display(description=_("allowed"))
     def allowed_list(self, obj: ConsentRecord) -> str:
         return ", ".join(obj.allowed)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # proof is made by visitors' choices only
-
-    def has_change_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
-        return False  # retention and erasure remove records, not staff
 
     def _export(
         self, request: HttpRequest, queryset: QuerySet[ConsentRecord], fmt: str

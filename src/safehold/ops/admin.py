@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from safehold.audit.services import Actor
+from safehold.core.admin import ReadOnlyAdmin
 from safehold.ops import services
 from safehold.ops.exceptions import IncidentError
 from safehold.ops.models import AffectedPerson, Backup, Incident
@@ -338,7 +339,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Backup)
-class BackupAdmin(admin.ModelAdmin):
+class BackupAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "size", "verified_at", "verified_ok", "pruned_at")
     list_filter = ("kind", "verified_ok")
     readonly_fields = (
@@ -352,12 +353,3 @@ class BackupAdmin(admin.ModelAdmin):
         "verified_ok",
         "pruned_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # `safehold backup` makes them
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from safehold.accounts.models import User
 from safehold.audit.services import Actor
+from safehold.core.admin import ReadOnlyAdmin
 from safehold.rights import services
 from safehold.rights.exceptions import CannotErase, PersonNotFound
 from safehold.rights.models import Erasure, Export, Tombstone
@@ -125,7 +126,7 @@ class ErasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Export)
-class ExportAdmin(admin.ModelAdmin):
+class ExportAdmin(ReadOnlyAdmin):
     list_display = (
         "public_id",
         "user_id",
@@ -150,27 +151,9 @@ class ExportAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Tombstone)
-class TombstoneAdmin(admin.ModelAdmin):
+class TombstoneAdmin(ReadOnlyAdmin):
     list_display = ("user_id", "erased_at", "reason")
     list_filter = ("reason",)
     readonly_fields = ("user_id", "erased_at", "reason")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from safehold.core.admin import ReadOnlyAdmin
 from safehold.sharing import services
 from safehold.sharing.models import Category, Disclosure, LegalRequest, Recipient, SharingPurpose
 
@@ -58,24 +59,15 @@ class RecipientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(admin.ModelAdmin):
+class DisclosureAdmin(ReadOnlyAdmin):
     list_display = ("released_at", "recipient_name", "basis", "categories", "user")
     list_filter = ("basis",)
     fields = ("released_at", "recipient_name", "basis", "categories", "user", "legal_request")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(LegalRequest)
-class LegalRequestAdmin(admin.ModelAdmin):
+class LegalRequestAdmin(ReadOnlyAdmin):
     """A read-only index that leads to the legal request pages (where the work is done)."""
 
     list_display = ("pk", "requested_at", "authority_type", "status", "open_link")
@@ -97,15 +89,6 @@ class LegalRequestAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return services.is_legal_staff(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
         return redirect("sharing_legal_new")
