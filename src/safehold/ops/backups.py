@@ -77,6 +77,24 @@ def sqlite_path() -> Path:
     return Path(str(settings.DATABASES["default"]["NAME"]))
 
 
+def _pg_restore(dump: Path, database: str | None = None) -> None:
+    """Load a ``pg_dump -Fc`` file into ``database`` (default: the configured one), all or
+    nothing."""
+    args, env = _pg_params(database)
+    _run_tool(
+        [
+            _tool("pg_restore"),
+            "--no-owner",
+            "--no-acl",
+            "--exit-on-error",
+            "--single-transaction",
+            *args,
+            str(dump),
+        ],
+        env,
+    )
+
+
 def _pg_params(database: str | None = None) -> tuple[list[str], dict[str, str]]:
     """Connection options for the PostgreSQL client tools; the password goes in the
     environment, never on the command line (where `ps` would show it)."""
@@ -512,19 +530,7 @@ def _pg_scratch_counts(dump: Path) -> dict[str, int]:
     try:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            args, env = _pg_params(name)
-            _run_tool(
-                [
-                    _tool("pg_restore"),
-                    "--no-owner",
-                    "--no-acl",
-                    "--exit-on-error",
-                    "--single-transaction",
-                    *args,
-                    str(dump),
-                ],
-                env,
-            )
+            _pg_restore(dump, name)
             with _pg_connect(name) as conn, conn.cursor() as cursor:
                 return _pg_counts(cursor)
         finally:
@@ -732,19 +738,7 @@ def _restore_postgresql(dump: Path) -> None:
             cursor.execute(
                 sql.SQL("DROP FUNCTION IF EXISTS {} CASCADE").format(sql.Identifier(function))
             )
-    args, env = _pg_params()
-    _run_tool(
-        [
-            _tool("pg_restore"),
-            "--no-owner",
-            "--no-acl",
-            "--exit-on-error",
-            "--single-transaction",
-            *args,
-            str(dump),
-        ],
-        env,
-    )
+    _pg_restore(dump)
 
 
 def _restore_keystore(file: Path) -> None:
