@@ -64,6 +64,14 @@ class User(VaultModel, AbstractUser):
             self.data_key = keys.create_data_key()
         return self.data_key or None
 
+    def key_for_owned_row(self, *, create: bool) -> str | None:
+        """The data key of a row this person owns (a session, a record, a disclosure):
+        with ``create``, a person without a key gets one, saved at once."""
+        if not self.data_key and create:
+            self.vault_key_id(create=True)
+            self.save(update_fields=["data_key"])
+        return self.data_key or None
+
     def get_full_name(self) -> str:
         return self.name
 
@@ -104,8 +112,4 @@ class SignedInSession(VaultModel):
         return f"session {self.pk} of user {self.user_id}"
 
     def vault_key_id(self, *, create: bool) -> str | None:
-        user = self.user
-        if not user.data_key and create:
-            user.vault_key_id(create=True)
-            user.save(update_fields=["data_key"])
-        return user.data_key or None
+        return self.user.key_for_owned_row(create=create)

@@ -29,11 +29,7 @@ class _OwnedByPerson(VaultModel):
     def vault_key_id(self, *, create: bool) -> str | None:
         if self.user_id is None:  # type: ignore[attr-defined]  # the concrete model's FK  # a minimised payment: nothing sealed is left on it
             return None
-        user = self.user
-        if not user.data_key and create:
-            user.vault_key_id(create=True)
-            user.save(update_fields=["data_key"])
-        return user.data_key or None
+        return self.user.key_for_owned_row(create=create)
 
 
 class AccessRecord(_OwnedByPerson):

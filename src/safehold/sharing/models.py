@@ -211,11 +211,7 @@ class LegalRequest(VaultModel):
         return f"legal request {self.pk}"
 
     def vault_key_id(self, *, create: bool) -> str | None:
-        person = self.person
-        if not person.data_key and create:
-            person.vault_key_id(create=True)
-            person.save(update_fields=["data_key"])
-        return person.data_key or None
+        return self.person.key_for_owned_row(create=create)
 
     def category_labels(self) -> list[str]:
         labels = dict(Category.choices)
@@ -257,11 +253,7 @@ class Disclosure(VaultModel):
         return f"disclosure {self.pk}"
 
     def vault_key_id(self, *, create: bool) -> str | None:
-        user = self.user
-        if not user.data_key and create:
-            user.vault_key_id(create=True)
-            user.save(update_fields=["data_key"])
-        return user.data_key or None
+        return self.user.key_for_owned_row(create=create)
 
     def category_labels(self) -> list[str]:
         labels = dict(Category.choices)
