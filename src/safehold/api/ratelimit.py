@@ -22,16 +22,24 @@ def _clock() -> float:
     return time.time()
 
 
-def hit(bucket: str, rate: Rate, *, cache: BaseCache | None = None) -> int | None:
+def hit(
+    bucket: str,
+    rate: Rate,
+    *,
+    cache: BaseCache | None = None,
+    prefix: str = "api:rl",
+    now: float | None = None,
+) -> int | None:
     """Count one request against ``bucket`` (``key:12``, ``ip:192.0.2.1``).
 
     Returns None if it is within ``rate``, else the whole seconds until the
-    window ends (at least 1), for ``Retry-After``.
+    window ends (at least 1), for ``Retry-After``. Other limits (the contact form)
+    count under a ``prefix`` of their own.
     """
     cache = cache or caches["default"]
-    now = _clock()
+    now = _clock() if now is None else now
     window = int(now // rate.period)
-    name = f"api:rl:{bucket}:{rate.period}:{window}"
+    name = f"{prefix}:{bucket}:{rate.period}:{window}"
     # add() then incr(): the counter is created once and only ever incremented.
     cache.add(name, 0, timeout=rate.period + 5)
     try:

@@ -1,7 +1,7 @@
 """Fixed-window counters in Django's cache, for the contact form.
 
 With ``SAFEHOLD_REDIS_URL`` the cache is Redis, whose ``INCR`` is atomic, so every app
-server counts against the same windows (the same pattern as ``safehold.api.ratelimit``).
+server counts against the same windows (``safehold.api.ratelimit`` does the counting).
 Buckets are keyed by an HMAC of the IP address or e-mail address, never the value itself:
 the cache holds no personal data in its key names.
 """
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import time
 
-from django.core.cache import caches
-
+from safehold.api import ratelimit
 from safehold.api.rates import Rate
 from safehold.vault import keys
 
@@ -36,16 +34,4 @@ def hit(kind: str, value: str, rate: Rate) -> int | None:
 
     Returns None if it is within ``rate``, else the whole seconds until the window ends.
     """
-    cache = caches["default"]
-    now = _clock()
-    window = int(now // rate.period)
-    name = f"contact:rl:{bucket_name(kind, value)}:{rate.period}:{window}"
-    cache.add(name, 0, timeout=rate.period + 5)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add() and incr()
-        cache.add(name, 1, timeout=rate.period + 5)
-        count = 1
-    if count <= rate.limit:
-        return None
-    return max(1, math.ceil((window + 1) * rate.period - now))
+    return ratelimit.hit(bucket_name(kind, value), rate, prefix="contact:rl", now=_clock())
