@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
+from safehold.accounts.adapter import client_ip
 from safehold.api.errors import problem_response
 from safehold.consent import services, web
 
@@ -118,7 +119,7 @@ class ConsentMiddleware:
             gpc=True,
             actor=Actor.from_request(request),
             user=user if user is not None and user.is_authenticated else None,
-            ip=_client_ip(request),
+            ip=client_ip(request),
             language=translation.get_language() or "",
             config=config,
         )
@@ -126,12 +127,6 @@ class ConsentMiddleware:
 
 
 CHOICE_COOKIE_SET = services.CHOICE_COOKIE
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    from safehold.accounts.adapter import client_ip
-
-    return client_ip(request)
 
 
 def _too_big(request: HttpRequest) -> bool:

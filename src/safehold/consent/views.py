@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from safehold.accounts.adapter import client_ip
 from safehold.audit.services import Actor
 from safehold.consent import services, web
 from safehold.consent.forms import ChoiceForm, EnableForm
@@ -44,15 +45,9 @@ def _record(request: HttpRequest, choices: dict[str, bool], method: str) -> Cons
         gpc=services.has_gpc(request.headers),
         actor=Actor.from_request(request),
         user=user,
-        ip=_client_ip(request),
+        ip=client_ip(request),
         language=translation.get_language() or "",
     )
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    from safehold.accounts.adapter import client_ip
-
-    return client_ip(request)
 
 
 def _answer(request: HttpRequest, record: ConsentRecord, next_url: str) -> HttpResponse:
