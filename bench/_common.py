@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import statistics
@@ -14,6 +15,41 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def fresh_instance(scopes: str) -> tuple[dict[str, str], list[str], str]:
+    """A new data directory with an API key holding ``scopes``, rate limits out of the
+    way: the environment, the ``safehold`` command, and the key."""
+    import subprocess
+
+    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFEHOLD_")}
+    env |= {
+        "SAFEHOLD_DATA_DIR": str(data_dir),
+        "SAFEHOLD_API_RATE_KEY": "1000000/m",
+        "SAFEHOLD_API_RATE_IP": "1000000/m",
+    }
+    cmd = [sys.executable, "-m", "safehold"]
+    subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
+    created = subprocess.run(
+        [*cmd, "apikey", "create", "--name", "bench", "--scopes", scopes],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return env, cmd, created.stdout.strip().splitlines()[-1]
+
+
+def wait_until_serving(connection: http.client.HTTPConnection) -> None:
+    """Poll the health endpoint until the server answers (at most about 20 s)."""
+    import time
+
+    for _ in range(200):
+        try:
+            connection.request("GET", "/api/v1/health")
+            connection.getresponse().read()
+            return
+        except OSError:
+            connection.close()
+            time.sleep(0.1)
 
 
 def setup_django(prefix: str, database_url: str | None = None) -> Path:

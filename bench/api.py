@@ -18,14 +18,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-from _common import free_port, print_timings
+from _common import free_port, fresh_instance, print_timings, wait_until_serving
 
 
 def main() -> None:
@@ -33,20 +29,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=500)
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFEHOLD_")}
-    env |= {
-        "SAFEHOLD_DATA_DIR": str(data_dir),
-        "SAFEHOLD_API_RATE_KEY": "1000000/m",
-        "SAFEHOLD_API_RATE_IP": "1000000/m",
-    }
-    cmd = [sys.executable, "-m", "safehold"]
-    subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
-    created = subprocess.run(
-        [*cmd, "apikey", "create", "--name", "bench", "--scopes", "keys:read"],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    token = created.stdout.strip().splitlines()[-1]
+    env, cmd, token = fresh_instance("keys:read")
     port = free_port()
     server = subprocess.Popen(
         [*cmd, "serve", "--port", str(port), "--workers", "2"],
@@ -54,14 +37,7 @@ def main() -> None:
     )  # fmt: skip
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        for _ in range(200):
-            try:
-                connection.request("GET", "/api/v1/health")
-                connection.getresponse().read()
-                break
-            except OSError:
-                connection.close()
-                time.sleep(0.1)
+        wait_until_serving(connection)
 
         def get(path: str, headers: dict[str, str]) -> float:
             start = time.perf_counter()

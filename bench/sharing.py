@@ -20,14 +20,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-from _common import free_port, print_timings
+from _common import free_port, fresh_instance, print_timings, wait_until_serving
 
 SETUP = """
 from safehold.accounts.models import User
@@ -48,20 +44,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFEHOLD_")}
-    env |= {
-        "SAFEHOLD_DATA_DIR": str(data_dir),
-        "SAFEHOLD_API_RATE_KEY": "1000000/m",
-        "SAFEHOLD_API_RATE_IP": "1000000/m",
-    }
-    cmd = [sys.executable, "-m", "safehold"]
-    subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
-    created = subprocess.run(
-        [*cmd, "apikey", "create", "--name", "bench", "--scopes", "keys:read,share:request"],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    token = created.stdout.strip().splitlines()[-1]
+    env, cmd, token = fresh_instance("keys:read,share:request")
     subprocess.run([*cmd, "shell", "-c", SETUP], env=env, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
@@ -74,14 +57,7 @@ def main() -> None:
     refuse = json.dumps(body | {"categories": ["email"]})
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        for _ in range(200):
-            try:
-                connection.request("GET", "/api/v1/health")
-                connection.getresponse().read()
-                break
-            except OSError:
-                connection.close()
-                time.sleep(0.1)
+        wait_until_serving(connection)
 
         def call(method: str, path: str, payload: str | None, expect: int) -> float:
             headers = auth | ({"Content-Type": "application/json"} if payload else {})
