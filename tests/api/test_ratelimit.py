@@ -65,6 +65,29 @@ def test_windows_are_fixed_and_retry_after_counts_to_the_next(db, monkeypatch) -
     assert ratelimit.hit("test:window", rate) is None
 
 
+def test_a_large_limit_is_written_in_parts_and_refused_on_the_shared_count(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    rate = Rate(4 * ratelimit.FLUSH_PARTS, 60)  # written every 4 requests
+    monkeypatch.setattr(ratelimit, "_clock", lambda: 12000.5)
+    name = f"api:rl:test:parts:60:{12000 // 60}"
+    for _ in range(3):
+        assert ratelimit.hit("test:parts", rate) is None
+    assert cache.get(name) is None  # three requests, not yet written
+    assert ratelimit.hit("test:parts", rate) is None
+    assert cache.get(name) == 4
+    # Another process's requests, written to the shared counter meanwhile:
+    cache.incr(name, rate.limit - 6)
+    for _ in range(3):  # counted here, not yet written: at most 3 more than the limit
+        assert ratelimit.hit("test:parts", rate) is None
+    assert cache.get(name) == rate.limit - 2
+    assert ratelimit.hit("test:parts", rate) == 60  # written: refused on the shared count
+    assert cache.get(name) == rate.limit + 2
+    # Past the limit, each request is written and refused at once.
+    assert ratelimit.hit("test:parts", rate) == 60
+    assert cache.get(name) == rate.limit + 3
+
+
 @pytest.mark.parametrize(
     ("text", "rate"), [("600/m", Rate(600, 60)), ("1/s", Rate(1, 1)), (" 50 / h ", Rate(50, 3600))]
 )
