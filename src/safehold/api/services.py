@@ -46,6 +46,7 @@ _TOKEN = re.compile(r"^sh_(live|site)_([0-9a-f]{12})_([0-9a-f]{64})$")
 _TOKEN_KINDS = {"live": ApiKey.Kind.SERVER, "site": ApiKey.Kind.SITE}
 # Compared against when no key has the prefix, so that a miss costs what a hit does.
 _NO_KEY_HASH = hashlib.sha256(b"no such key").hexdigest()
+_KEY_BY_PREFIX = f"SELECT * FROM {ApiKey._meta.db_table} WHERE prefix = %s"  # noqa: S608  # the model's own table name
 # How often a key's "last used" time is written: a write per request would be waste.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -160,7 +161,9 @@ def authenticate_key(token: str) -> ApiKey:
     if match is None:
         raise InvalidApiKey("The key is not a Safehold API key.")
     digest = hash_token(token)
-    api_key = ApiKey.objects.filter(prefix=match.group(2)).first()
+    # A raw query: the same row, without compiling a query on every API request.
+    found = ApiKey.objects.raw(_KEY_BY_PREFIX, [match.group(2)])
+    api_key = next(iter(found), None)
     stored = api_key.key_hash if api_key is not None else _NO_KEY_HASH
     if not hmac.compare_digest(stored, digest) or api_key is None:
         raise InvalidApiKey("No API key has this secret.")
