@@ -2,14 +2,16 @@
 
 1. Size: consent.js + consent.css as served, gzip -9 (and brotli if installed).
 2. Throughput and latency of ``POST /api/v1/consent/choices`` with a site key against
-   the production server (``safehold serve``: gunicorn, 2 workers x 4 threads) on a
-   fresh data directory, with ``GET /api/v1/health`` (no key, no database) as the
-   ceiling in the same run. 32 clients on kept-alive connections (one asyncio loop,
-   so the load generator itself stays light), alternating phases: health, choices,
-   health, choices. Each choice is a real one: key check, a consent record and its
-   audit event in one transaction.
+   the production server as it ships (``safehold serve --workers 2``: gunicorn, 2
+   workers x its default 16 threads) on a fresh data directory, with
+   ``GET /api/v1/health`` (no key, no database) as the ceiling in the same run. 32
+   clients on kept-alive connections (one asyncio loop, so the load generator itself
+   stays light), alternating phases: health, choices, health, choices. Each choice is a
+   real one: key check, a consent record and its audit event, on disk before the 201
+   (many choices share a transaction: safehold.consent.fastpath).
 
     python bench/consent.py                                  # SQLite (the embedded default)
+    python bench/consent.py --without-fast-path-too          # + the full stack alone
     python bench/consent.py --postgres postgresql://postgres@127.0.0.1:5432/postgres \\
         [--redis redis://127.0.0.1:6379/4]                   # + PostgreSQL (a fresh database)
 
@@ -193,12 +195,20 @@ def main() -> None:
     parser.add_argument("--redis", help="Redis URL for cache and rate limits in the PostgreSQL run")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument(
+        "--without-fast-path-too",
+        action="store_true",
+        help="also run each database with SAFEHOLD_CONSENT_FAST_PATH=false (every choice "
+        "through the full stack, one transaction each)",
+    )
+    parser.add_argument(
         "--without-audit-too",
         action="store_true",
         help="also run each database with SAFEHOLD_CONSENT_AUDIT_CHOICES=false",
     )
     args = parser.parse_args()
     variants = [({}, "")]
+    if args.without_fast_path_too:
+        variants.append(({"SAFEHOLD_CONSENT_FAST_PATH": "false"}, ", full stack only"))
     if args.without_audit_too:
         variants.append(({"SAFEHOLD_CONSENT_AUDIT_CHOICES": "false"}, ", no audit event"))
 

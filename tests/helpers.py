@@ -40,11 +40,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(data_dir: Path, **extra: str) -> Iterator[str]:
-    """Run `safehold serve` (one gunicorn worker) and yield its base URL."""
+def serving(data_dir: Path, *, workers: int = 1, **extra: str) -> Iterator[str]:
+    """Run `safehold serve` (one gunicorn worker unless asked) and yield its base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [*SAFEHOLD, "serve", "--port", str(port), "--workers", "1"],
+        [*SAFEHOLD, "serve", "--port", str(port), "--workers", str(workers)],
         env=safehold_env(data_dir, **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -415,6 +415,9 @@ SAFEHOLD_CONSENT_MAX_BODY_BYTES = conf.env_int(
 # Write an audit event for every recorded choice (the record itself is the proof; the
 # event makes it tamper-evident). Choices joined to an account are always audited.
 SAFEHOLD_CONSENT_AUDIT_CHOICES = conf.env_bool("SAFEHOLD_CONSENT_AUDIT_CHOICES", True)
+# Answer the embed's common choice in front of the full stack and save choices in
+# groups (safehold.consent.fastpath); off: every choice goes through Django alone.
+SAFEHOLD_CONSENT_FAST_PATH = conf.env_bool("SAFEHOLD_CONSENT_FAST_PATH", True)
 # Proof-of-consent records older than this are purged by the worker's retention job.
 SAFEHOLD_RETAIN_CONSENT_RECORDS_DAYS = conf.env_int(
     "SAFEHOLD_RETAIN_CONSENT_RECORDS_DAYS", 3 * 365, minimum=30

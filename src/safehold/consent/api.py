@@ -126,7 +126,7 @@ class ChoiceOut(Schema):
     )
 
 
-def _out(record: ConsentRecord, config: services.Config) -> dict[str, Any]:
+def choice_out(record: ConsentRecord, config: services.Config) -> dict[str, Any]:
     stored = services.StoredChoice.from_record(record)
     return {
         "id": record.pk,
@@ -262,7 +262,7 @@ def record_choice(request: HttpRequest, payload: ChoiceIn) -> Status:
         language=payload.language,
         config=current,
     )
-    return Status(201, _out(record, current))
+    return Status(201, choice_out(record, current))
 
 
 @router.get(
@@ -282,4 +282,4 @@ def visitor_choice(
         raise NoChoice("This visitor has not made a choice.")
     if record.user is not None:
         record_api_read(request, subject=record.user, operation="consent_visitor_choice")
-    return _out(record, services.get_config())
+    return choice_out(record, services.get_config())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
+from safehold import conf
 from safehold.core.management.commands.init import initialise
 
 
@@ -30,6 +32,20 @@ class _Gunicorn(BaseApplication):
         from safehold.wsgi import application
 
         return application
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse a port that something already listens on. With SO_REUSEPORT a second
+    server would otherwise share it silently, each answering some of the requests."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn does: the closed connections of a server just stopped (TIME_WAIT)
+        # do not hold the port; a listener still does.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def describe_mail() -> str:
@@ -109,7 +125,12 @@ class Command(BaseCommand):
             default=int(os.environ.get("SAFEHOLD_WORKERS", "2")),
             help="worker processes (default 2, or SAFEHOLD_WORKERS)",
         )
-        parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=int(os.environ.get("SAFEHOLD_THREADS", "16")),
+            help="threads per worker (default 16, or SAFEHOLD_THREADS)",
+        )
         parser.add_argument(
             "--timeout", type=int, default=30, help="seconds before a stuck worker is restarted"
         )
@@ -121,6 +142,9 @@ class Command(BaseCommand):
         if workers < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1")
 
+        reuse_port = conf.env_bool("SAFEHOLD_REUSE_PORT", True) and hasattr(socket, "SO_REUSEPORT")
+        if reuse_port:
+            _check_port_free(host, port)
         created = initialise()
         shown_host = f"[{host}]" if ":" in host else host
         lines = [
@@ -170,6 +194,11 @@ class Command(BaseCommand):
                 "errorlog": "-",
                 "loglevel": "warning",
                 "proc_name": "safehold",
+                # Each worker listens on a socket of its own and the kernel spreads new
+                # connections over them; on one shared socket, whichever worker woke
+                # first took most of a burst of kept-alive connections and capped the
+                # whole server at one busy process (bench/README.md, Consent).
+                "reuse_port": reuse_port,
                 "limit_request_line": 8190,
                 "limit_request_fields": 100,
                 "forwarded_allow_ips": "127.0.0.1,::1"
