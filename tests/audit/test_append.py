@@ -63,6 +63,25 @@ def test_a_stale_remembered_head_is_detected_and_re_read() -> None:
 
 
 @pytest.mark.django_db
+def test_while_others_append_the_head_is_read_first_and_then_trusted_again() -> None:
+    _append(4)
+    stale = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
+    _append(3, start=4)  # as if another server had appended these
+    connection._safehold_audit_head = stale  # type: ignore[attr-defined]  # the cache under test
+    _append(1, start=7)  # the compare-and-set misses: contended
+    assert connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
+    stale = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
+    _append(2, start=8)  # another server again
+    connection._safehold_audit_head = stale  # type: ignore[attr-defined]  # the cache under test
+    _append(1, start=10)  # read first (no miss), and the head had moved: still contended
+    assert connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
+    _append(1, start=11)  # read first: nobody else appended meanwhile
+    assert not connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
+    _append(1, start=12)  # optimistic again
+    _assert_one_consecutive_log(13)
+
+
+@pytest.mark.django_db
 def test_a_remembered_head_of_the_right_size_but_another_edge_does_not_match() -> None:
     _append(4)
     cached = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test

@@ -25,10 +25,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's IP as allauth sees it (honouring SAFEHOLD_TRUSTED_PROXY_COUNT), or None."""
+    """The client's IP as allauth sees it (honouring SAFEHOLD_TRUSTED_PROXY_COUNT), or None.
+
+    Worked out once per request (the rate limit and the audit actor both ask)."""
     from allauth.account.adapter import get_adapter
 
+    if hasattr(request, "_safehold_client_ip"):
+        return str(request._safehold_client_ip) if request._safehold_client_ip else None
     try:
-        return str(get_adapter(request).get_client_ip(request))
+        ip: str | None = str(get_adapter(request).get_client_ip(request))
     except Exception:
-        return None
+        ip = None
+    request._safehold_client_ip = ip  # type: ignore[attr-defined]  # our cache on the request
+    return ip

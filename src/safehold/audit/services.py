@@ -299,8 +299,9 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
     PostgreSQL one statement); if another connection appended in between, or this
     connection's last transaction rolled back, the set misses and the append reads
     the head under its lock (``FOR UPDATE`` on PostgreSQL; SQLite's write
-    transaction is exclusive already) and computes again. Either way, events get
-    consecutive sequence numbers in commit order.
+    transaction is exclusive already) and computes again. After a miss, the
+    connection reads under the lock first, until it finds the head where it left it.
+    Either way, events get consecutive sequence numbers in commit order.
     """
     conn = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy is a context look-up
     if not conn.in_atomic_block:
@@ -316,15 +317,25 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
     cursor = conn.connection.cursor()  # the driver's cursor: no wrapper per statement
     try:
         cached: _HeadState | None = getattr(conn, "_safehold_audit_head", None)
-        state = cached or _read_head(cursor, ph, lock)
+        # While other connections append too (several app servers, the consent
+        # committers), the compare-and-set would miss every time and cost a round trip:
+        # read the head under its lock first until it stops moving between our appends.
+        contended: bool = getattr(conn, "_safehold_audit_contended", False)
+        if cached is None or contended:
+            state = _read_head(cursor, ph, lock)
+            contended = cached is not None and state.size != cached.size
+        else:
+            state = cached
         while True:
             records, event_rows, node_rows, new_state, sign, now = _compute(pendings, state)
             if _write(conn, cursor, ph, state, new_state, sign, event_rows, node_rows):
                 break
             # Someone else moved the head: read it under the lock, and the next
             # compare-and-set cannot miss.
+            contended = True
             state = _read_head(cursor, ph, lock)
         conn._safehold_audit_head = new_state  # type: ignore[attr-defined]  # our cache on the connection
+        conn._safehold_audit_contended = contended  # type: ignore[attr-defined]  # likewise
     except BaseException:
         conn._safehold_audit_head = None  # type: ignore[attr-defined]  # our cache on the connection
         raise
