@@ -9,6 +9,8 @@ one consecutive, verifiable tree.
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.db import connection, transaction
 
@@ -116,7 +118,7 @@ def _reports(jobs: int) -> tuple[bool, list[str], int]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("damage", ["none", "edit", "delete", "truncate"])
+@pytest.mark.parametrize("damage", ["none", "edit", "delete", "truncate", "rewrite"])
 def test_verifying_in_several_processes_reports_what_one_process_does(
     small_ranges: None, damage: str
 ) -> None:
@@ -131,6 +133,14 @@ def test_verifying_in_several_processes_reports_what_one_process_does(
         with connection.cursor() as cursor:
             if damage == "edit":
                 cursor.execute("UPDATE audit_event SET data = %s WHERE seq = 15", [b"forged"])
+            elif damage == "rewrite":  # a new leaf hash to match: only the roots can tell
+                cursor.execute("SELECT data FROM audit_event WHERE seq = 15")
+                forged = bytes(cursor.fetchone()[0]).replace(b'{"i":15}', b'{"i":99}')
+                leaf = hashlib.sha256(b"\x00" + forged).digest()
+                cursor.execute(
+                    "UPDATE audit_event SET data = %s, leaf_hash = %s WHERE seq = 15",
+                    [forged, leaf],
+                )
             elif damage == "delete":
                 cursor.execute("DELETE FROM audit_event WHERE seq = 21")  # a range boundary
             else:

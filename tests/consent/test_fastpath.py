@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIRequest
+from django.db import connections
 from django.test import RequestFactory
 from django.test.client import ClientHandler
 
@@ -101,9 +102,29 @@ def site_token(make_key) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def apps() -> tuple[FullStack, fastpath.FastChoices]:
+def committer() -> Iterator[fastpath.Committer]:
+    """A committer of the test's own, stopped after it (closing its connection)."""
+    made = fastpath.Committer()
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def apps(committer: fastpath.Committer) -> tuple[FullStack, fastpath.FastChoices]:
     """(the full stack alone, the fast path in front of another full stack)."""
-    return FullStack(), fastpath.FastChoices(FullStack(), committer=fastpath.Committer())
+    return FullStack(), fastpath.FastChoices(FullStack(), committer=committer)
+
+
+def _in_a_thread(target: Callable[[], None]) -> Callable[[], None]:
+    """``target``, then closing the thread's own database connection."""
+
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connections.close_all()
+
+    return run
 
 
 # Headers whose value differs from one answer to the next.
@@ -119,9 +140,9 @@ PER_ANSWER = {"x-request-id", "content-length"}
     ],
     ids=["plain", "allowed-origin-chinese", "https"],
 )
-def test_the_answer_is_the_full_stacks(apps, site_token, settings, extra) -> None:  # type: ignore[no-untyped-def]
+def test_the_answer_is_the_full_stacks(committer, site_token, settings, extra) -> None:  # type: ignore[no-untyped-def]
     settings.SECURE_HSTS_SECONDS = 3600  # sent on HTTPS answers: compared too
-    full, fast = FullStack(), fastpath.FastChoices(FullStack(), committer=fastpath.Committer())
+    full, fast = FullStack(), fastpath.FastChoices(FullStack(), committer=committer)
     slow = call(full, environ(site_token, **extra))
     quick = call(fast, environ(site_token, **extra))
     assert full.calls == 1
@@ -225,8 +246,7 @@ def test_maintenance_mode_is_the_full_stacks_to_answer(apps, site_token) -> None
     assert not ConsentRecord.objects.exists()
 
 
-def test_choices_waiting_together_are_saved_in_one_transaction(site_token) -> None:  # type: ignore[no-untyped-def]
-    committer = fastpath.Committer()
+def test_choices_waiting_together_are_saved_in_one_transaction(committer, site_token) -> None:  # type: ignore[no-untyped-def]
     fast = fastpath.FastChoices(FullStack(), committer=committer)
     assert call(fast, environ(site_token)).status == 201  # checks the key once, for all
     answers: list[Answer] = []
@@ -236,7 +256,7 @@ def test_choices_waiting_together_are_saved_in_one_transaction(site_token) -> No
         answers.append(call(fast, environ(site_token, {**CHOICE, "visitor_id": visitor})))
 
     with fastpath.holding(committer):
-        threads = [threading.Thread(target=send, args=(n,)) for n in range(10)]
+        threads = [threading.Thread(target=_in_a_thread(lambda n=n: send(n))) for n in range(10)]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10
@@ -257,8 +277,7 @@ def test_choices_waiting_together_are_saved_in_one_transaction(site_token) -> No
     assert verify_log().ok
 
 
-def test_a_bad_choice_in_a_group_fails_alone(site_token) -> None:  # type: ignore[no-untyped-def]
-    committer = fastpath.Committer()
+def test_a_bad_choice_in_a_group_fails_alone(committer, site_token) -> None:  # type: ignore[no-untyped-def]
     key = api_services.authenticate_key(site_token)
     actor = Actor(ActorKind.API_KEY, str(key.pk), "198.51.100.4", "0123456789abcdef")
     results: dict[int, BaseException | None] = {}
@@ -279,7 +298,7 @@ def test_a_bad_choice_in_a_group_fails_alone(site_token) -> None:  # type: ignor
             results[n] = exc
 
     with fastpath.holding(committer):
-        threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+        threads = [threading.Thread(target=_in_a_thread(lambda n=n: save(n))) for n in range(4)]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10

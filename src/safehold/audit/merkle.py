@@ -194,6 +194,22 @@ class CompactRange:
         hashes.append(h)
         self.size += 1
 
+    def append_subtree(self, level: int, subtree: bytes) -> None:
+        """Add the root of 2**level leaves at once (verification in several processes:
+        a worker sums its leaves up). The tree's size must be a multiple of 2**level."""
+        if self.size & ((1 << level) - 1):
+            raise ValueError("a subtree of 2**level leaves starts at a multiple of 2**level")
+        sha = _sha256
+        one = _NODE_PREFIX
+        hashes = self._hashes
+        index = self.size >> level
+        h = subtree
+        while index & 1:
+            h = sha(one + hashes.pop() + h).digest()
+            index >>= 1
+        hashes.append(h)
+        self.size += 1 << level
+
     def extend(self, leaves: Iterable[bytes]) -> None:
         """Add many leaf hashes in order (the fast path, without completed nodes)."""
         self.size, self._hashes = _absorb(self.size, self._hashes, leaves)

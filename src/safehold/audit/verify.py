@@ -12,8 +12,10 @@ checkpoint not signed by this installation's key.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection
@@ -23,7 +25,7 @@ from safehold.audit.models import Checkpoint, Event
 
 _CHUNK = 20_000
 #: Events per range a worker process checks when verifying with several jobs.
-_RANGE = 100_000
+_RANGE = 1 << 15
 
 
 @dataclass
@@ -45,13 +47,27 @@ def _rows(lo: int, hi: int | None) -> Iterator[list[tuple[int, str, str, bytes, 
     table = connection.ops.quote_name(Event._meta.db_table)
     last = lo - 1
     bound = "" if hi is None else " AND seq < %s"
-    with connection.cursor() as cursor:
+    postgres = connection.vendor == "postgresql"
+    sql = (
+        f"SELECT seq, event_type, subject_id, data, leaf_hash FROM {table} "  # noqa: S608  # our table
+        f"WHERE seq > %s{bound} ORDER BY seq LIMIT %s"
+    )
+    if postgres:
+        import psycopg
+
+        # Results in binary: the events' bytes arrive as they are, not as hex text for
+        # the server to write and this process to parse (Django's cursor cannot).
+        connection.ensure_connection()
+        reader: Any = psycopg.Cursor(connection.connection)
+    else:
+        reader = connection.cursor()
+    with reader as cursor:
         while True:
-            cursor.execute(
-                f"SELECT seq, event_type, subject_id, data, leaf_hash FROM {table} "  # noqa: S608  # our table
-                f"WHERE seq > %s{bound} ORDER BY seq LIMIT %s",
-                [last, *([] if hi is None else [hi]), _CHUNK],
-            )
+            params = [last, *([] if hi is None else [hi]), _CHUNK]
+            if postgres:
+                cursor.execute(sql, params, binary=True)
+            else:
+                cursor.execute(sql, params)
             rows = cursor.fetchall()
             if not rows:
                 return
@@ -77,10 +93,10 @@ def _check(rows: list[tuple[int, str, str, bytes, bytes]], expected: int) -> _Ch
     a problem is walked event by event to name the first one.
     """
     sha256 = hashlib.sha256
-    datas = [bytes(row[3]) for row in rows]
+    datas = [row[3] for row in rows]
     leaves = [sha256(b"\x00" + data).digest() for data in datas]
     seqs = [row[0] for row in rows]
-    stored = [bytes(row[4]) for row in rows]
+    stored = [row[4] for row in rows]
     first, last = seqs[0], seqs[-1]
     problem: str | None = None
     in_order = first == expected and last - first == len(seqs) - 1
@@ -89,7 +105,7 @@ def _check(rows: list[tuple[int, str, str, bytes, bytes]], expected: int) -> _Ch
         (parts[1], parts[3], parts[6]) if len(parts) >= 8 else None
         for parts in (data.split(b"\t", 7) for data in datas)
     ]
-    wanted = [(str(row[0]).encode(), row[1].encode(), row[2].encode()) for row in rows]
+    wanted = [(b"%d" % row[0], row[1].encode(), row[2].encode()) for row in rows]
     consistent = looked_up == wanted
     if not (in_order and intact and consistent):
         for i, seq in enumerate(seqs):
@@ -174,6 +190,83 @@ def _chunks(jobs: int) -> Iterator[_Chunk]:
                 yield chunk
 
 
+@dataclass
+class _RangeSum:
+    """A worker's range, checked and summed up: ``parts`` are (end, level, hash), the
+    perfect subtrees covering lo <= seq < end, cut at the checkpoint sizes inside it, each
+    tagged with the end of its piece; None if the range has any problem."""
+
+    lo: int
+    end: int
+    parts: list[tuple[int, int, bytes]] | None
+
+
+def _sum_range(task: tuple[int, int | None, tuple[int, ...]]) -> _RangeSum:
+    """Check the events lo <= seq < hi (in a worker process) and hash them up into the
+    perfect subtrees between the checkpoint sizes ``cuts``."""
+    lo, hi, cuts = task
+    leaves: list[bytes] = []
+    expected = lo
+    for rows in _rows(lo, hi):
+        chunk = _check(rows, expected)
+        if chunk.problem is not None:
+            return _RangeSum(lo, expected, None)
+        leaves.extend(chunk.leaves)
+        expected = chunk.last_seq + 1
+    end = lo + len(leaves)
+    bounds = [lo, *(c for c in cuts if lo < c < end), end]
+    parts: list[tuple[int, int, bytes]] = []
+    for a, b in itertools.pairwise(bounds):
+        for level, index in merkle.perfect_nodes_for_range(a, b):
+            start = (index << level) - lo
+            _count, root = merkle.root_of(leaves[start : start + (1 << level)])
+            parts.append((b, level, root))
+    return _RangeSum(lo, end, parts)
+
+
+def _tree_in_parallel(
+    jobs: int, sizes: list[int]
+) -> tuple[merkle.CompactRange, dict[int, bytes]] | None:
+    """The tree of the whole log and its roots at ``sizes``, read and hashed by ``jobs``
+    processes, each summing its range up into a few subtree hashes (joining every leaf
+    in this one process was a third of the time). None when it cannot say more than
+    "something is wrong": the caller then walks the log to name the first problem."""
+    if jobs <= 1 or connection.in_atomic_block:
+        return None
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]  # the SQLite backend has it
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connections
+
+    table = connection.ops.quote_name(Event._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(seq) FROM {table}")  # noqa: S608  # our table
+        top = cursor.fetchone()[0]
+    if top is None or top < _RANGE:
+        return None
+    tasks: list[tuple[int, int | None, tuple[int, ...]]] = []
+    for lo in range(0, top + 1, _RANGE):
+        hi = lo + _RANGE
+        tasks.append((lo, hi, tuple(s for s in sizes if lo < s < hi)))
+    tasks[-1] = (tasks[-1][0], None, tuple(s for s in sizes if s > tasks[-1][0]))
+    connections.close_all()  # each forked worker opens its own connection
+    compact = merkle.CompactRange()
+    roots: dict[int, bytes] = {}
+    wanted = set(sizes)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        for summed in pool.map(_sum_range, tasks):
+            if summed.parts is None or summed.lo != compact.size:
+                pool.shutdown(cancel_futures=True)
+                return None
+            for end, level, subtree in summed.parts:
+                compact.append_subtree(level, subtree)
+                if compact.size == end and end in wanted:
+                    roots[end] = compact.root()
+    return compact, roots
+
+
 def _edge_root(edge: bytes, size: int) -> bytes:
     from safehold.audit.services import compact_range
 
@@ -235,7 +328,18 @@ def verify_log(
     compact = merkle.CompactRange()
     first_content_problem: str | None = None
     pending_sizes = sorted(by_size)
-    for chunk in _chunks(jobs):
+    summed = _tree_in_parallel(jobs, pending_sizes)
+    if summed is not None:
+        compact, roots = summed
+        for size in sorted(roots):
+            pending_sizes.remove(size)
+            for label, signed_root in by_size.pop(size):
+                if roots[size] != signed_root:
+                    report.problems.append(
+                        f"the first {size} events do not match {label}: "
+                        f"the history up to event {size - 1} was rewritten"
+                    )
+    for chunk in () if summed is not None else _chunks(jobs):
         if first_content_problem is None:
             first_content_problem = chunk.problem
         leaves = chunk.leaves

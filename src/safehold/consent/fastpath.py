@@ -129,7 +129,7 @@ class Committer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._queue: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
         # Held by the thread around each group; tests hold it to make a group form.
         self.gate = threading.Lock()
         self.groups = 0
@@ -154,22 +154,37 @@ class Committer:
         with self._lock:
             if self._pid != pid:
                 self._queue = queue.SimpleQueue()
+                self._pid = pid
                 for target, name in (
                     (self._run, "safehold-consent-commit"),
                     (self._checkpoint, "safehold-consent-checkpoint"),
                 ):
                     threading.Thread(target=target, name=name, daemon=True).start()
-                self._pid = pid
+
+    def stop(self) -> None:
+        """End this process's committer thread after the choices already queued, closing
+        its database connection (tests; a server's threads end with its process)."""
+        if self._pid == os.getpid():
+            self._queue.put(None)
+            self._pid = None
 
     def _run(self) -> None:
         while True:
-            group = [self._queue.get()]
+            first = self._queue.get()
+            if first is None:
+                connections.close_all()
+                return
+            group = [first]
             with self.gate:
                 while len(group) < MAX_GROUP:
                     try:
-                        group.append(self._queue.get_nowait())
+                        waiting = self._queue.get_nowait()
                     except queue.Empty:
                         break
+                    if waiting is None:  # stop after this group
+                        self._queue.put(None)
+                        break
+                    group.append(waiting)
                 self._commit(group)
                 self.groups += 1
 
@@ -188,6 +203,9 @@ class Committer:
         seen, failing = -1, False
         while True:
             time.sleep(CHECKPOINT_SECONDS)
+            if self._pid != os.getpid():  # stopped
+                connections.close_all()
+                return
             if self.groups == seen:
                 continue
             seen = self.groups
