@@ -371,3 +371,17 @@ def test_serve_refuses_a_port_in_use(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("SAFEHOLD_THREADS", "many"), ("SAFEHOLD_REUSE_PORT", "maybe")]
+)
+def test_serve_names_a_bad_server_setting_in_one_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    result = run_safehold(
+        tmp_path / "data", "serve", "--port", str(free_port()), **{variable: value}
+    )
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

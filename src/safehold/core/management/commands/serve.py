@@ -116,19 +116,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("SAFEHOLD_HOST", "127.0.0.1"))
-        parser.add_argument(
-            "--port", type=int, default=int(os.environ.get("SAFEHOLD_PORT", "8000"))
-        )
+        parser.add_argument("--port", type=int, default=conf.env_int("SAFEHOLD_PORT", 8000))
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("SAFEHOLD_WORKERS", "2")),
+            default=conf.env_int("SAFEHOLD_WORKERS", 2),
             help="worker processes (default 2, or SAFEHOLD_WORKERS)",
         )
         parser.add_argument(
             "--threads",
             type=int,
-            default=int(os.environ.get("SAFEHOLD_THREADS", "16")),
+            default=conf.env_int("SAFEHOLD_THREADS", 16),
             help="threads per worker (default 16, or SAFEHOLD_THREADS)",
         )
         parser.add_argument(
