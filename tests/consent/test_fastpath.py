@@ -208,6 +208,16 @@ def _server_token(make_key) -> str:  # type: ignore[no-untyped-def]
 # (what is different, the status the full stack answers, whether it records the choice)
 HANDED_ON: list[tuple[str, dict[str, Any], int, bool]] = [
     ("malformed JSON", {"body": b'{"visitor_id": '}, 400, False),
+    (
+        "a repeated member name",
+        {
+            "body": b'{"visitor_id": "visitor_0123456789abcdef", "choices": {"analytics": true, '
+            b'"analytics": false}}'
+        },
+        400,
+        False,
+    ),
+    ("UTF-16", {"body": json.dumps(CHOICE).encode("utf-16")}, 400, False),
     ("not an object", {"body": [1, 2]}, 422, False),
     ("unknown category", {"body": {**CHOICE, "choices": {"tracking": True}}}, 422, False),
     ("unknown field", {"body": {**CHOICE, "colour": "red"}}, 422, False),
@@ -385,3 +395,37 @@ def test_serve_names_a_bad_server_setting_in_one_line(
     assert result.returncode != 0
     assert variable in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_group_the_database_fails_is_answered_with_an_error_not_retried(  # type: ignore[no-untyped-def]
+    apps, site_token, monkeypatch
+) -> None:
+    """The database failing (not refusing one choice) may have committed or not: the
+    answer is a server error, and the full stack is not asked to save it again."""
+    from django.db import OperationalError
+
+    _full, fast = apps
+    real = services.save_records
+
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(services, "save_records", unreachable)
+    answer = call(fast, environ(site_token))
+    assert answer.status == 500
+    assert answer.json()["code"] == "server.error"
+    assert answer.headers["x-content-type-options"] == "nosniff"  # through the chain
+    assert fast.app.calls == 0  # type: ignore[attr-defined]  # not handed on
+    assert not ConsentRecord.objects.exists()
+    monkeypatch.setattr(services, "save_records", real)
+    assert call(fast, environ(site_token)).status == 201  # the committer lives on
+
+
+def test_the_per_ip_limit_counts_a_fast_choice_once(apps, site_token, settings) -> None:  # type: ignore[no-untyped-def]
+    from safehold.api.rates import Rate
+
+    settings.SAFEHOLD_API_RATE_IP = Rate(3, 60)
+    _full, fast = apps
+    statuses = [call(fast, environ(site_token, REMOTE_ADDR="192.0.2.44")).status for _ in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    assert fast.app.calls == 1  # type: ignore[attr-defined]  # the refusal is the full stack's

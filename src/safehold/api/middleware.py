@@ -30,7 +30,15 @@ class ApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
-        wait = ratelimit.hit(f"ip:{client_ip(request) or 'unknown'}", settings.SAFEHOLD_API_RATE_IP)
+        # The consent fast path counts its requests before their key is looked up.
+        counted = getattr(request, "api_rate_counted", False)
+        wait = (
+            None
+            if counted
+            else ratelimit.hit(
+                f"ip:{client_ip(request) or 'unknown'}", settings.SAFEHOLD_API_RATE_IP
+            )
+        )
         if wait is not None:
             return problem_response(
                 request,

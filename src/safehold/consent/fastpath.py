@@ -50,7 +50,7 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import connections
+from django.db import DatabaseError, DataError, IntegrityError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -58,9 +58,9 @@ from django.utils.module_loading import import_string
 from ninja.responses import NinjaJSONEncoder
 
 from safehold.accounts.adapter import client_ip
-from safehold.api import origins
+from safehold.api import origins, ratelimit
 from safehold.api.auth import ApiKeyAuth
-from safehold.api.errors import problem_response
+from safehold.api.errors import JsonParser, problem_response
 from safehold.api.scopes import Scope
 from safehold.audit.events import ActorKind
 from safehold.audit.services import Actor
@@ -104,7 +104,7 @@ class _Accepted:
     key: Any  # safehold.api.models.ApiKey
     payload: ChoiceIn
     config: services.Config
-    committed: bool = False
+    submitted: bool = False  # handed to the committer: never to the full stack after
 
 
 # --- group commit ------------------------------------------------------------------------
@@ -119,6 +119,27 @@ class _Waiting:
     error: BaseException | None = None
 
 
+class NotSaved(Exception):
+    """The group's transaction failed for a reason that is not one choice's (the
+    database is unreachable, locked too long, or the commit's outcome is unknown):
+    answered with a server error, never retried through the full stack, so that a
+    choice whose commit did land is not recorded twice."""
+
+
+#: Seconds a request waits for its group before it is answered with a server error (the
+#: choice stays queued and is saved when the database answers again).
+WAIT_SECONDS = 60.0
+
+
+@dataclass
+class _Generation:
+    """One run of a committer's threads in one process (a fork or a stop starts another)."""
+
+    pid: int
+    queue: queue.SimpleQueue[_Waiting | None] = field(default_factory=queue.SimpleQueue)
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+
 class Committer:
     """Saves the choices of all of a process's waiting requests in one transaction.
 
@@ -128,49 +149,55 @@ class Committer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._current: _Generation | None = None
         # Held by the thread around each group; tests hold it to make a group form.
         self.gate = threading.Lock()
         self.groups = 0
         self._tuned: object = None  # the connection told not to checkpoint on commit
 
     def save(self, record: ConsentRecord, actor: Actor) -> None:
-        """Save ``record`` with its event; return once it is committed, or raise."""
+        """Save ``record`` with its event; return once it is committed, or raise
+        (``NotSaved``, ``TimeoutError``, or the database's refusal of this choice)."""
         waiting = _Waiting(record, actor, services.insert_values(record))
-        self._start()
-        self._queue.put(waiting)
-        waiting.done.wait()
+        self._started().queue.put(waiting)
+        if not waiting.done.wait(WAIT_SECONDS):
+            raise TimeoutError("the choice is still waiting for its group's commit")
         if waiting.error is not None:
             raise waiting.error
 
     def waiting(self) -> int:
-        return self._queue.qsize()
+        current = self._current
+        return current.queue.qsize() if current is not None else 0
 
-    def _start(self) -> None:
+    def _started(self) -> _Generation:
         pid = os.getpid()
-        if self._pid == pid:
-            return
+        current = self._current
+        if current is not None and current.pid == pid:
+            return current
         with self._lock:
-            if self._pid != pid:
-                self._queue = queue.SimpleQueue()
-                self._pid = pid
+            current = self._current
+            if current is None or current.pid != pid:
+                current = _Generation(pid)
+                self._current = current
                 for target, name in (
                     (self._run, "safehold-consent-commit"),
                     (self._checkpoint, "safehold-consent-checkpoint"),
                 ):
-                    threading.Thread(target=target, name=name, daemon=True).start()
+                    threading.Thread(target=target, args=(current,), name=name, daemon=True).start()
+            return current
 
     def stop(self) -> None:
-        """End this process's committer thread after the choices already queued, closing
-        its database connection (tests; a server's threads end with its process)."""
-        if self._pid == os.getpid():
-            self._queue.put(None)
-            self._pid = None
+        """End this process's committer threads after the choices already queued, closing
+        their database connections (tests; a server's threads end with its process)."""
+        with self._lock:
+            current, self._current = self._current, None
+        if current is not None and current.pid == os.getpid():
+            current.stopped.set()
+            current.queue.put(None)
 
-    def _run(self) -> None:
+    def _run(self, generation: _Generation) -> None:
         while True:
-            first = self._queue.get()
+            first = generation.queue.get()
             if first is None:
                 connections.close_all()
                 return
@@ -178,17 +205,24 @@ class Committer:
             with self.gate:
                 while len(group) < MAX_GROUP:
                     try:
-                        waiting = self._queue.get_nowait()
+                        waiting = generation.queue.get_nowait()
                     except queue.Empty:
                         break
                     if waiting is None:  # stop after this group
-                        self._queue.put(None)
+                        generation.queue.put(None)
                         break
                     group.append(waiting)
-                self._commit(group)
+                try:
+                    self._commit(group)
+                except BaseException as exc:  # the thread must outlive any failure
+                    logger.error("consent.commit_failed exception=%s", type(exc).__name__)
+                    for waiting in group:
+                        if not waiting.done.is_set():
+                            waiting.error = NotSaved()
+                            waiting.done.set()
                 self.groups += 1
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self, generation: _Generation) -> None:
         """SQLite: move the write-ahead log into the database in the background.
 
         A commit that fills the log past SQLite's threshold copies it back and syncs the
@@ -201,11 +235,7 @@ class Committer:
         if connections["default"].vendor != "sqlite":
             return
         seen, failing = -1, False
-        while True:
-            time.sleep(CHECKPOINT_SECONDS)
-            if self._pid != os.getpid():  # stopped
-                connections.close_all()
-                return
+        while not generation.stopped.wait(CHECKPOINT_SECONDS):
             if self.groups == seen:
                 continue
             seen = self.groups
@@ -218,6 +248,7 @@ class Committer:
                     logger.warning("consent.checkpoint_failed exception=%s", type(exc).__name__)
                 failing = True
                 connections["default"].close()
+        connections.close_all()
 
     def _no_checkpoint_on_commit(self) -> None:
         """SQLite: the committer's connection leaves checkpoints to ``_checkpoint``."""
@@ -230,19 +261,29 @@ class Committer:
             self._tuned = connection.connection
 
     def _commit(self, group: list[_Waiting]) -> None:
+        """Save ``group`` in one transaction. If the database refuses one of its choices
+        (a constraint, a value it cannot store), the transaction was rolled back: save
+        them one by one, so only that one fails. Any other failure fails them all with
+        ``NotSaved``."""
         try:
             self._no_checkpoint_on_commit()
             with _write_turn():
                 services.save_records([(w.record, w.actor) for w in group], [w.row for w in group])
-        except BaseException as exc:
-            connections["default"].close_if_unusable_or_obsolete()
+        except (IntegrityError, DataError) as exc:
             if len(group) > 1:
-                for waiting in group:  # one by one: only the bad one fails
+                for waiting in group:
                     waiting.record.pk = None
                     self._commit([waiting])
                 return
             group[0].error = exc
             group[0].done.set()
+            return
+        except Exception:
+            logger.error("consent.group_not_saved choices=%d", len(group))
+            connections["default"].close_if_unusable_or_obsolete()
+            for waiting in group:
+                waiting.error = NotSaved()
+                waiting.done.set()
             return
         for waiting in group:
             waiting.done.set()
@@ -330,8 +371,8 @@ class FastChoices:
             response = self._answer(request)
         except Exception as exc:
             accepted = getattr(request, "fast_choice", None)
-            if accepted is not None and accepted.committed:
-                # Saved, but the answer failed: never save it twice.
+            if accepted is not None and accepted.submitted:
+                # Perhaps saved: never hand it on to be saved twice.
                 logger.error("consent.fastpath.answer_failed exception=%s", type(exc).__name__)
                 response = problem_response(request, "server.error", status=500)
             else:
@@ -365,8 +406,13 @@ class FastChoices:
             language=payload.language,
             config=accepted.config,
         )
-        self.committer.save(record, actor)
-        accepted.committed = True
+        accepted.submitted = True
+        try:
+            self.committer.save(record, actor)
+        except (NotSaved, TimeoutError, DatabaseError):
+            return problem_response(
+                request, "server.error", "The choice could not be saved; try again.", status=500
+            )
         # What ninja would render for ChoiceOut: choice_out's fields, in its order and types.
         response = HttpResponse(
             json.dumps(choice_out(record, accepted.config), cls=NinjaJSONEncoder),
@@ -392,6 +438,7 @@ def _read_body(environ: dict[str, Any]) -> bytes | None:
 
 
 _auth = ApiKeyAuth(frozenset({Scope.CONSENT_WRITE}))
+_json = JsonParser()
 
 
 #: Seconds a process trusts the maintenance state it last read (which is itself
@@ -429,7 +476,7 @@ def _accept(request: HttpRequest, body: bytes) -> _Accepted:
     token = token.strip()
     if scheme.lower() != "bearer" or not token.startswith(SITE_TOKEN_PREFIX):
         raise _HandOn  # server keys have a rate limit of their own: the full stack
-    data = json.loads(body)
+    data = _json.parse_body(request)  # the API's own strict JSON (no repeated names...)
     if not isinstance(data, dict):
         raise _HandOn
     payload = ChoiceIn.model_validate(data)
@@ -437,6 +484,11 @@ def _accept(request: HttpRequest, body: bytes) -> _Accepted:
     services.full_choices(config, choices=payload.choices)  # UnknownCategory
     if _maintenance_on():
         raise _HandOn
+    # The per-IP limit before the key is looked up, as the full stack counts it first;
+    # over it, the full stack answers the 429.
+    if ratelimit.hit(f"ip:{client_ip(request) or 'unknown'}", settings.SAFEHOLD_API_RATE_IP):
+        raise _HandOn
+    request.api_rate_counted = True  # type: ignore[attr-defined]  # read by ApiMiddleware
     return _Accepted(_site_key(request, token), payload, config)
 
 

@@ -397,9 +397,16 @@ def _insert(records: Sequence[ConsentRecord], rows: Sequence[tuple[Any, ...]]) -
     values = ", ".join([one] * len(rows))
     sql = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {quote('id')}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
-        # One statement in one write transaction: the ids rise in the order of the rows.
-        ids = sorted(row[0] for row in cursor.fetchall())
+        if connection.features.can_return_rows_from_bulk_insert:
+            cursor.execute(sql, [value for row in rows for value in row])
+            # One statement in one write transaction: the ids rise in the order of the rows.
+            ids = sorted(row[0] for row in cursor.fetchall())
+        else:  # SQLite before 3.35 has no RETURNING: a row at a time
+            single = f"INSERT INTO {table} ({columns}) VALUES {one}"  # noqa: S608
+            ids = []
+            for row in rows:
+                cursor.execute(single, row)
+                ids.append(cursor.lastrowid)
     for record, pk in zip(records, ids, strict=True):
         record.pk = pk
         record._state.adding = False
