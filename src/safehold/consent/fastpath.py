@@ -26,8 +26,11 @@ Group commit: the choice and its ``consent:recorded`` event go to the process's
 committer thread, which saves every choice waiting at that moment in one transaction
 (one INSERT of the records, one audit append for their events, one commit) and only
 then lets each request answer. A 201 still means the choice is on disk; many choices
-share one fsync and one move of the audit log's head. If a group fails, its choices
-are saved one by one, so one bad choice fails alone.
+share one fsync and one move of the audit log's head. If the database refuses one
+choice of a group, the others are saved one by one, so that one fails alone; if the
+group fails for any other reason (the database gone, locked too long, a commit whose
+outcome is unknown), its requests are answered 500 and never saved again through the
+full stack, so a choice is never recorded twice.
 """
 
 from __future__ import annotations
