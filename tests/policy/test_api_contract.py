@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
-
 import pytest
-import schemathesis
-from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
-from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import GenerationMode
 
 from safehold.api.rates import Rate
-
-set_hypothesis_home_dir(tempfile.mkdtemp(prefix="safehold-hypothesis-"))
+from tests.api.contract import check_operations
 
 
 @pytest.mark.django_db
@@ -25,29 +15,6 @@ def test_the_statement_routes_keep_their_contract(settings, make_key, publish, m
     settings.SAFEHOLD_API_RATE_KEY = settings.SAFEHOLD_API_RATE_IP = Rate(10**6, 60)
     publish({"en": "# S\n\nTwo.", "zh-hans": "# 声明\n\n二。"})
     headers = {"Authorization": f"Bearer {make_key('statement:read').token}"}
-    for signal in (request_started, request_finished):
-        signal.disconnect(close_old_connections)
-    try:
-        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
-        operations = [
-            result.ok()
-            for result in schema.get_all_operations()
-            if result.ok().path.startswith("/api/v1/statement")
-        ]
-        assert len(operations) == 2
-        for operation in operations:
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @hypothesis_settings(
-                max_examples=25,
-                deadline=None,
-                database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            )
-            def check(case) -> None:  # type: ignore[no-untyped-def]
-                case.call_and_validate(headers=headers)
-
-            check()
-    finally:
-        for signal in (request_started, request_finished):
-            signal.connect(close_old_connections)
+    check_operations(
+        lambda path: path.startswith("/api/v1/statement"), headers, mode, count=2, max_examples=25
+    )
