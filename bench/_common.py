@@ -17,9 +17,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def fresh_instance(scopes: str) -> tuple[dict[str, str], list[str], str]:
-    """A new data directory with an API key holding ``scopes``, rate limits out of the
-    way: the environment, the ``safehold`` command, and the key."""
+def fresh_instance(
+    scopes: str, *, kind: str = "server", settings: dict[str, str] | None = None
+) -> tuple[dict[str, str], list[str], str]:
+    """A new data directory with an API key of ``kind`` holding ``scopes``, rate limits out
+    of the way (and any other ``settings``): the environment, the ``safehold`` command,
+    and the key."""
     import subprocess
 
     data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-"))
@@ -28,11 +31,12 @@ def fresh_instance(scopes: str) -> tuple[dict[str, str], list[str], str]:
         "SAFEHOLD_DATA_DIR": str(data_dir),
         "SAFEHOLD_API_RATE_KEY": "1000000/m",
         "SAFEHOLD_API_RATE_IP": "1000000/m",
+        **(settings or {}),
     }
     cmd = [sys.executable, "-m", "safehold"]
     subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
     created = subprocess.run(
-        [*cmd, "apikey", "create", "--name", "bench", "--scopes", scopes],
+        [*cmd, "apikey", "create", "--name", "bench", "--kind", kind, "--scopes", scopes],
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
     return env, cmd, created.stdout.strip().splitlines()[-1]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import http.client
 import json
 import os
 import secrets
@@ -30,12 +31,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from _common import free_port
+from _common import free_port, fresh_instance, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "src/safehold/consent/static/consent"
@@ -114,33 +113,22 @@ async def _phase(
 def run_server(
     label: str, env_extra: dict[str, str], seconds: float, rounds: int
 ) -> dict[str, object]:
-    data_dir = Path(tempfile.mkdtemp(prefix="safehold-bench-consent-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAFEHOLD_")}
-    env |= {
-        "SAFEHOLD_DATA_DIR": str(data_dir),
-        "SAFEHOLD_API_RATE_KEY": "100000000/m",
-        "SAFEHOLD_API_RATE_IP": "100000000/m",
-        **env_extra,
-    }
-    cmd = [sys.executable, "-m", "safehold"]
-    subprocess.run([*cmd, "init"], env=env, check=True, capture_output=True)
-    created = subprocess.run(
-        [*cmd, "apikey", "create", "--name", "bench", "--kind", "site", "--scopes", "consent:write"],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    token = created.stdout.strip().splitlines()[-1]
+    env, cmd, token = fresh_instance(
+        "consent:write",
+        kind="site",
+        settings={
+            "SAFEHOLD_API_RATE_KEY": "100000000/m",
+            "SAFEHOLD_API_RATE_IP": "100000000/m",
+            **env_extra,
+        },
+    )
     port = free_port()
     server = subprocess.Popen(
         [*cmd, "serve", "--port", str(port), "--workers", "2"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_serving(http.client.HTTPConnection("127.0.0.1", port, timeout=2))
         requests = _requests(token)
         results: dict[str, dict[str, list]] = {
             name: {"rate": [], "lat": [], "errors": []} for name in requests
@@ -156,7 +144,7 @@ def run_server(
     finally:
         server.terminate()
         server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(env["SAFEHOLD_DATA_DIR"], ignore_errors=True)
     summary: dict[str, object] = {"label": label}
     for name, r in results.items():
         lat = sorted(r["lat"])
