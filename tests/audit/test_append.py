@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from safehold.audit import services, triggers, verify
 from safehold.audit.events import EventType
@@ -149,3 +149,37 @@ def test_verifying_in_several_processes_reports_what_one_process_does(
     several = _reports(2)
     assert several == one
     assert one[0] is (damage == "none")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_an_events_seq_is_the_rowid_and_the_migration_keeps_the_log() -> None:
+    """Migration 0005 copies the event table into one whose ``seq`` is SQLite's rowid (no
+    second B-tree to write per append); the events, the triggers and the log survive it."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the rowid is SQLite's; on PostgreSQL the column stays bigint")
+    from django.db.migrations.executor import MigrationExecutor
+
+    def declared() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'audit_event'")
+            return str(cursor.fetchone()[0])
+
+    def autoindexes() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA index_list(audit_event)")
+            return [row[1] for row in cursor.fetchall() if row[1].startswith("sqlite_autoindex")]
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("audit", "0004_checkpoint_origin")])
+    assert '"seq" bigint' in declared()
+    assert autoindexes()  # the old primary key: a B-tree of its own
+    _append(20)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("audit", "0005_event_seq_rowid")])
+    assert '"seq" integer NOT NULL PRIMARY KEY' in declared()
+    assert autoindexes() == []
+    _append(5, start=20)
+    _assert_one_consecutive_log(25)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_event WHERE seq = 3")  # the triggers came back
+    assert Event.objects.count() == 25

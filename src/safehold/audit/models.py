@@ -6,8 +6,25 @@ refuse UPDATE and DELETE, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class SequenceField(models.BigIntegerField):
+    """A 64-bit integer primary key that is the table's own row id on SQLite.
+
+    SQLite makes a column its rowid only when it is declared exactly ``INTEGER PRIMARY
+    KEY``; Django's ``bigint`` would keep a second B-tree of the same numbers beside the
+    table, written on every append. SQLite's INTEGER holds 64 bits, so nothing is lost;
+    other databases get ``bigint`` as before.
+    """
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
 
 
 class Event(models.Model):
@@ -21,7 +38,7 @@ class Event(models.Model):
     them while the log still verifies.
     """
 
-    seq = models.BigIntegerField(primary_key=True)
+    seq = SequenceField(primary_key=True)
     occurred_at = models.CharField(_("when"), max_length=32)  # ISO 8601, UTC, microseconds
     event_type = models.CharField(_("event"), max_length=64, db_index=True)
     subject_id = models.CharField(max_length=64, blank=True, db_index=True)
