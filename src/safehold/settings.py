@@ -177,6 +177,14 @@ TEMPLATES = [
 _database_url = conf.env_str("SAFEHOLD_DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Statements that ask for it (the audit log's append) are prepared once per
+        # connection instead of planned on every run. Django's own queries bind on the
+        # client and are never prepared. Off for a pooler that cannot keep prepared
+        # statements (PgBouncer before 1.21 in transaction mode).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+            5 if conf.env_bool("SAFEHOLD_DATABASE_PREPARE", True) else None
+        )
 else:
     DATABASES = {
         "default": {

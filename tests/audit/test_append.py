@@ -1,10 +1,11 @@
-"""The append path's compare-and-set on the head row, and verification in several processes.
+"""The append path's guess of the log's end, and verification in several processes.
 
-Each connection remembers the head it last wrote; an append computes from that and moves
-the head only if it is still exactly that (size and right edge). These tests make the
-remembered head wrong in each way it can be in production (a rolled-back transaction,
-another server's appends, a forged edge of the right size) and check that the log stays
-one consecutive, verifiable tree.
+Each connection remembers the end it last wrote (size, right edge, last leaf hash); an
+append computes from that and its first event goes in only if the stored event before
+it has that leaf hash and its own seq is free. These tests make the remembered end wrong
+in each way it can be in production (a rolled-back transaction, another server's
+appends, a restored database, another last event) and check that the log stays one
+consecutive, verifiable tree.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import hashlib
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from safehold.audit import services, triggers, verify
+from safehold.audit import merkle, services, triggers, verify
 from safehold.audit.events import EventType
-from safehold.audit.models import Checkpoint, Event, Head
+from safehold.audit.models import Checkpoint, Event
 from safehold.audit.services import Actor, record_event
 from safehold.audit.verify import verify_log
 
@@ -29,8 +30,7 @@ def _append(n: int, start: int = 0) -> None:
 def _assert_one_consecutive_log(expected: int) -> None:
     seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(expected))
-    head = Head.objects.get(id=1)
-    assert head.size == expected
+    assert services.log_size() == expected
     services.make_checkpoint()
     report = verify_log()
     assert report.ok, report.problems
@@ -55,27 +55,27 @@ def test_an_append_after_a_rolled_back_one_continues_the_log() -> None:
 
 
 @pytest.mark.django_db
-def test_a_stale_remembered_head_is_detected_and_re_read() -> None:
+def test_a_stale_remembered_end_is_detected_and_re_read() -> None:
     _append(4)
-    stale = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
+    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
     _append(3, start=4)  # as if another server had appended these
-    connection._safehold_audit_head = stale  # type: ignore[attr-defined]  # the cache under test
-    _append(2, start=7)
+    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append(2, start=7)  # seq 4 is taken: nothing written, the end read again
     _assert_one_consecutive_log(9)
 
 
 @pytest.mark.django_db
-def test_while_others_append_the_head_is_read_first_and_then_trusted_again() -> None:
+def test_while_others_append_the_end_is_read_first_and_then_trusted_again() -> None:
     _append(4)
-    stale = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
+    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
     _append(3, start=4)  # as if another server had appended these
-    connection._safehold_audit_head = stale  # type: ignore[attr-defined]  # the cache under test
-    _append(1, start=7)  # the compare-and-set misses: contended
+    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append(1, start=7)  # the guess misses: contended
     assert connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
-    stale = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
+    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
     _append(2, start=8)  # another server again
-    connection._safehold_audit_head = stale  # type: ignore[attr-defined]  # the cache under test
-    _append(1, start=10)  # read first (no miss), and the head had moved: still contended
+    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append(1, start=10)  # read first (no miss), and the end had moved: still contended
     assert connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
     _append(1, start=11)  # read first: nobody else appended meanwhile
     assert not connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
@@ -84,25 +84,61 @@ def test_while_others_append_the_head_is_read_first_and_then_trusted_again() -> 
 
 
 @pytest.mark.django_db
-def test_a_remembered_head_of_the_right_size_but_another_edge_does_not_match() -> None:
+def test_a_remembered_end_of_the_right_size_but_another_last_event_does_not_match() -> None:
     _append(4)
-    cached = connection._safehold_audit_head  # type: ignore[attr-defined]  # the cache under test
-    forged = services._HeadState(cached.size, bytes(32 * cached.size.bit_count()), None)
-    connection._safehold_audit_head = forged  # type: ignore[attr-defined]  # the cache under test
+    cached = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
+    forged = cached._replace(last_leaf=hashlib.sha256(b"another event").digest())
+    connection._safehold_audit_tail = forged  # type: ignore[attr-defined]  # the cache under test
     _append(2, start=4)
     _assert_one_consecutive_log(6)
 
 
 @pytest.mark.django_db
-def test_a_flushed_log_starts_again_from_an_empty_head() -> None:
+def test_a_log_that_lost_its_end_is_continued_from_where_it_ends() -> None:
+    """A database restored from an earlier backup while the server ran: the connection
+    remembers an end the log no longer has, and must not leave a gap after the real one."""
+    _append(20)
+    triggers.remove(connection)
+    with connection.cursor() as cursor:  # what the backup did not hold yet
+        cursor.execute("DELETE FROM audit_event WHERE seq >= 10")
+        cursor.execute(
+            'DELETE FROM audit_node WHERE ("index" + 1) * (1 << level) > 10'
+            if connection.vendor == "postgresql"
+            else 'DELETE FROM audit_node WHERE ("index" + 1) << level > 10'
+        )
+        cursor.execute("DELETE FROM audit_checkpoint")
+    triggers.install(connection)
+    _append(3, start=10)
+    _assert_one_consecutive_log(13)
+
+
+@pytest.mark.django_db
+def test_a_flushed_log_starts_again_from_nothing() -> None:
     _append(3)
     triggers.remove(connection)
     Event.objects.all().delete()
     Checkpoint.objects.all().delete()
-    Head.objects.all().delete()
     triggers.install(connection)
     _append(2)
     _assert_one_consecutive_log(2)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [15, 16, 17, 40, 9000])
+def test_one_append_of_many_events_is_one_consecutive_log(count: int) -> None:
+    """Groups from 16 events go in by COPY on PostgreSQL; 9,000 complete over 1,000 nodes."""
+    _append(5)
+    services.record_events(
+        [(EventType.PROFILE_UPDATED, Actor.system(), None, {"i": i}) for i in range(count)]
+    )
+    _append(1, start=5 + count)
+    _assert_one_consecutive_log(count + 6)
+    size = count + 6
+    for seq in (0, 5, size // 2, size - 1):
+        proof = services.inclusion_proof(seq, size)
+        leaf = bytes(Event.objects.get(seq=seq).leaf_hash)
+        root = services.root_at(size)
+        assert merkle.verify_inclusion(leaf, seq, size, proof, root)
 
 
 @pytest.fixture

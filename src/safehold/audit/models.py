@@ -68,18 +68,6 @@ class Node(models.Model):
         return f"node {self.level}/{self.index}"
 
 
-class Head(models.Model):
-    """The single row that appends lock: the tree's size and right edge."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    size = models.BigIntegerField(default=0)
-    edge = models.BinaryField(default=b"")  # the compact range: 32-byte hashes, highest level first
-    checkpointed_at = models.DateTimeField(null=True)  # when the last checkpoint was signed
-
-    def __str__(self) -> str:
-        return f"audit log head at size {self.size}"
-
-
 class Checkpoint(models.Model):
     """A signed statement of the tree's size and root at a time (Ed25519)."""
 

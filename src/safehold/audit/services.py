@@ -1,10 +1,10 @@
 """The audit log's one way in (``record_event``), its checkpoints and its proofs.
 
 ``record_event`` runs inside the caller's transaction, so an event commits with the
-change it describes or not at all. Appends take the log's head row lock
-(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write transaction is exclusive
-already), so however many app servers write at once, events get consecutive
-sequence numbers in commit order: one log, no gaps, no forks.
+change it describes or not at all. An event goes in only right after the event its
+connection believes ends the log, at a seq nobody else holds (see ``_append``), so
+however many app servers write at once, events get consecutive sequence numbers in
+commit order: one log, no gaps, no forks.
 """
 
 # ruff: noqa: S608  # SQL here is built from placeholders and fixed names only; values are bound
@@ -21,6 +21,7 @@ from functools import partial
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]  # the C encoder
 from typing import Any, NamedTuple, Protocol
 
+import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -29,7 +30,7 @@ from django.http import HttpRequest
 
 from safehold.audit import merkle, signing
 from safehold.audit.events import ActorKind, EventType, Purpose
-from safehold.audit.models import Checkpoint, Event, Head
+from safehold.audit.models import Checkpoint, Event
 from safehold.vault import keys
 from safehold.vault.exceptions import KeyShredded, VaultError
 
@@ -161,14 +162,6 @@ class EventRecord(NamedTuple):
 _new_record = partial(tuple.__new__, EventRecord)
 
 
-def compact_range(size: int, edge: bytes) -> merkle.CompactRange:
-    """The tree's state as the head row stores it: ``edge`` is its right-edge hashes, joined.
-
-    Raises ValueError if the edge does not fit the size.
-    """
-    return merkle.CompactRange(size, [edge[i : i + 32] for i in range(0, len(edge), 32)])
-
-
 # --- sealing what is personal (IP, notes) -------------------------------------------------------
 
 
@@ -278,51 +271,113 @@ def _record(pending: _Pending, seq: int, occurred_at: str) -> EventRecord:
     )
 
 
-@dataclass
-class _HeadState:
-    """What this connection last wrote to (or read from) the head row."""
+class _Tail(NamedTuple):
+    """The end of the log as this connection last wrote or read it."""
 
     size: int
-    edge: bytes
-    checkpointed_at: datetime | None
+    edge: tuple[bytes, ...]  # the right-edge perfect-subtree hashes, largest first
+    last_leaf: bytes  # the leaf hash of event ``size - 1``; b"" for an empty log
+    checkpointed_at: datetime | None  # the latest checkpoint this connection knows of
 
 
-#: Above this many events in one append, the multi-row statement is split up.
-_ONE_STATEMENT_MAX = 200
+#: From this many events in one append on PostgreSQL, all but the first go in by binary
+#: COPY (once the first has claimed its place) instead of in the statement itself.
+_COPY_MIN = 16
+#: The event columns' types, as binary COPY needs them.
+_COPY_TYPES = ("int8", "varchar", "varchar", "varchar", "bytea", "bytea")
+#: The advisory lock that appends take on PostgreSQL while other connections append
+#: too: they then wait in turn instead of computing events that would not fit.
+_APPEND_LOCK = 0x5AFE_A0D1_0000_0001
+_EVENT_COLUMNS = "seq, occurred_at, event_type, subject_id, data, leaf_hash"
+
+#: The whole PostgreSQL append in one statement of fixed shape (prepared once per
+#: connection). The first event goes in only if the event before it is the one this
+#: connection believes ends the log (same seq, same leaf hash), and only if its own
+#: seq is free, waiting for any transaction that holds it; the other events and the
+#: completed nodes go in only if the first did. The count says which.
+_POSTGRES_APPEND = f"""
+WITH f AS (
+    INSERT INTO audit_event ({_EVENT_COLUMNS})
+    SELECT %s::int8, %s::varchar, %s::varchar, %s::varchar, %s::bytea, %s::bytea
+    WHERE %s::int8 < 0
+       OR EXISTS (SELECT 1 FROM audit_event WHERE seq = %s::int8 AND leaf_hash = %s::bytea)
+    ON CONFLICT (seq) DO NOTHING
+    RETURNING 1
+), r AS (
+    INSERT INTO audit_event ({_EVENT_COLUMNS})
+    SELECT * FROM unnest(%s::int8[], %s::varchar[], %s::varchar[], %s::varchar[],
+                         %s::bytea[], %s::bytea[])
+    WHERE EXISTS (SELECT 1 FROM f)
+), n AS (
+    INSERT INTO audit_node (level, "index", hash)
+    SELECT * FROM unnest(%s::int2[], %s::int8[], %s::bytea[])
+    WHERE EXISTS (SELECT 1 FROM f)
+)
+SELECT count(*) FROM f
+"""
+#: SQLite's write transaction is exclusive already; the same guard on the first event.
+_SQLITE_FIRST = (
+    f"INSERT INTO audit_event ({_EVENT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ? "
+    "WHERE ? < 0 OR EXISTS (SELECT 1 FROM audit_event WHERE seq = ? AND leaf_hash = ?) "
+    "ON CONFLICT (seq) DO NOTHING"
+)
+_SQLITE_EVENT = f"INSERT INTO audit_event ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+_SQLITE_NODE = 'INSERT INTO audit_node (level, "index", hash) VALUES (?, ?, ?)'
 
 
-def _read_head(cursor: Any, ph: str, lock: str) -> _HeadState:
-    cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")
+def _latest_checkpoint_at(cursor: Any) -> datetime | None:
+    cursor.execute("SELECT created_at FROM audit_checkpoint ORDER BY id DESC LIMIT 1")
     row = cursor.fetchone()
-    if row is None:  # a new (or flushed) log: several processes may get here at once
-        on_conflict = "ON CONFLICT (id) DO NOTHING"
-        insert_head = f"INSERT INTO audit_head (id, size, edge) VALUES (1, 0, {ph}) {on_conflict}"
-        cursor.execute(insert_head, [b""])
-        cursor.execute(f"SELECT size, edge, checkpointed_at FROM audit_head WHERE id = 1{lock}")
-        row = cursor.fetchone()
-    checkpointed_at = row[2]
-    if isinstance(checkpointed_at, str):  # SQLite hands back text
-        checkpointed_at = datetime.fromisoformat(checkpointed_at)
-    if checkpointed_at is not None and checkpointed_at.tzinfo is None:
-        checkpointed_at = checkpointed_at.replace(tzinfo=UTC)
-    return _HeadState(row[0], bytes(row[1]), checkpointed_at)
+    if row is None:
+        return None
+    created_at = row[0]
+    if isinstance(created_at, str):  # SQLite hands back text
+        created_at = datetime.fromisoformat(created_at)
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    return created_at
+
+
+def _read_tail(conn: BaseDatabaseWrapper, cursor: Any, *, lock: bool) -> _Tail:
+    """The end of the log as committed: its last event and the stored right edge.
+
+    With ``lock`` (PostgreSQL), first wait for the append lock, so the log read is the
+    one no other locking appender is about to extend.
+    """
+    if lock and conn.vendor == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPEND_LOCK])
+    cursor.execute("SELECT seq, leaf_hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+    row = cursor.fetchone()
+    if row is None:
+        return _Tail(0, (), b"", _latest_checkpoint_at(cursor))
+    size = int(row[0]) + 1
+    edge = merkle.CompactRange.from_nodes(size, DatabaseNodes()).hashes
+    return _Tail(size, edge, bytes(row[1]), _latest_checkpoint_at(cursor))
+
+
+def log_size() -> int:
+    """How many events the log holds (committed, as this transaction sees them)."""
+    last = Event.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return 0 if last is None else int(last) + 1
 
 
 def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
-    """The one write path: hash the events, move the head, insert leaves and completed nodes.
+    """The one write path: hash the events and insert them with any completed nodes.
 
     Plain SQL on the driver's own cursor on purpose: this runs inside every audited
     change, and is measured against a bare INSERT (bench/audit.py).
 
-    The head row is moved by compare-and-set against the state this connection saw
-    last (its size *and* right edge, so the tree state is exactly the one the new
-    hashes were computed from). Usually that is one UPDATE and one INSERT (on
-    PostgreSQL one statement); if another connection appended in between, or this
-    connection's last transaction rolled back, the set misses and the append reads
-    the head under its lock (``FOR UPDATE`` on PostgreSQL; SQLite's write
-    transaction is exclusive already) and computes again. After a miss, the
-    connection reads under the lock first, until it finds the head where it left it.
-    Either way, events get consecutive sequence numbers in commit order.
+    There is no head row to update: the log's end is its last event. Each connection
+    remembers the end it last wrote (size, right edge, last leaf hash) and computes the
+    new events from it. The first new event goes in only if the stored event before it
+    has that very leaf hash and its own seq is free; otherwise (another connection
+    appended, this connection's transaction rolled back, the database was restored)
+    nothing is written, the end is read again and the events computed again. A leaf
+    hash covers the event's seq, time to the microsecond and content, so a matching
+    last leaf is this connection's own committed event. After a miss on PostgreSQL the
+    connection reads the end under an advisory lock first, until it finds the end
+    where it left it. Either way, events get consecutive sequence numbers in commit
+    order: one log, no gaps, no forks.
     """
     conn = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy is a context look-up
     if not conn.in_atomic_block:
@@ -333,58 +388,60 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
             return _append(pendings)
     conn.ensure_connection()
     postgres = conn.vendor == "postgresql"
-    ph = "%s" if postgres else "?"
-    lock = " FOR UPDATE" if conn.features.has_select_for_update else ""
-    cursor = conn.connection.cursor()  # the driver's cursor: no wrapper per statement
+    # The driver's own cursor: no wrapper per statement. On PostgreSQL one that binds
+    # on the server, so an event's bytes travel as bytes and the statement can be
+    # prepared (Django's own cursors bind on the client).
+    cursor = psycopg.Cursor(conn.connection) if postgres else conn.connection.cursor()
     try:
-        cached: _HeadState | None = getattr(conn, "_safehold_audit_head", None)
+        tail: _Tail | None = getattr(conn, "_safehold_audit_tail", None)
         # While other connections append too (several app servers, the consent
-        # committers), the compare-and-set would miss every time and cost a round trip:
-        # read the head under its lock first until it stops moving between our appends.
+        # committers), the guess would miss every time: read the end under the lock
+        # first until it stops moving between our appends.
         contended: bool = getattr(conn, "_safehold_audit_contended", False)
-        if cached is None or contended:
-            state = _read_head(cursor, ph, lock)
-            contended = cached is not None and state.size != cached.size
-        else:
-            state = cached
+        if tail is None or contended:
+            read = _read_tail(conn, cursor, lock=contended)
+            contended = tail is not None and read[:3] != tail[:3]
+            tail = read
+        now = _now()
+        if _checkpoint_due(tail.checkpointed_at, now):
+            # Maybe another process signed one since: look before signing again.
+            tail = tail._replace(checkpointed_at=_latest_checkpoint_at(cursor))
         while True:
-            records, event_rows, node_rows, new_state, sign, now = _compute(pendings, state)
-            if _write(conn, cursor, ph, state, new_state, sign, event_rows, node_rows):
+            records, event_rows, node_rows, new_tail = _compute(pendings, tail, now)
+            if _write(postgres, cursor, tail, event_rows, node_rows):
                 break
-            # Someone else moved the head: read it under the lock, and the next
-            # compare-and-set cannot miss.
             contended = True
-            state = _read_head(cursor, ph, lock)
-        conn._safehold_audit_head = new_state  # type: ignore[attr-defined]  # our cache on the connection
+            tail = _read_tail(conn, cursor, lock=True)
+        conn._safehold_audit_tail = new_tail  # type: ignore[attr-defined]  # our cache on the connection
         conn._safehold_audit_contended = contended  # type: ignore[attr-defined]  # likewise
     except BaseException:
-        conn._safehold_audit_head = None  # type: ignore[attr-defined]  # our cache on the connection
+        conn._safehold_audit_tail = None  # type: ignore[attr-defined]  # our cache on the connection
         raise
     finally:
         cursor.close()
-    if sign:
-        _checkpoint(new_state.size, compact_range(new_state.size, new_state.edge).root(), now)
+    if _checkpoint_due(tail.checkpointed_at, now):
+        root = merkle.CompactRange(new_tail.size, new_tail.edge).root()
+        _checkpoint(new_tail.size, root, now)
     return records
 
 
+def _checkpoint_due(checkpointed_at: datetime | None, now: datetime) -> bool:
+    return checkpointed_at is None or now - checkpointed_at >= CHECKPOINT_INTERVAL
+
+
 def _compute(
-    pendings: Sequence[_Pending], state: _HeadState
-) -> tuple[
-    list[EventRecord],
-    list[tuple[Any, ...]],
-    list[tuple[int, int, bytes]],
-    _HeadState,
-    bool,
-    datetime,
-]:
-    compact = compact_range(state.size, state.edge)
-    now = _now()
+    pendings: Sequence[_Pending], tail: _Tail, now: datetime
+) -> tuple[list[EventRecord], list[tuple[Any, ...]], list[tuple[int, int, bytes]], _Tail]:
+    """The events' records and rows, the nodes they complete, and the log's new end
+    (whose ``checkpointed_at`` is ``now`` if a checkpoint is due)."""
+    compact = merkle.CompactRange(tail.size, tail.edge)
     records: list[EventRecord] = []
     event_rows: list[tuple[Any, ...]] = []
     node_rows: list[tuple[int, int, bytes]] = []
     occurred_at = now.isoformat(timespec="microseconds")
     leaf_hash = merkle.leaf_hash
     append = compact.append
+    leaf = tail.last_leaf
     for pending in pendings:
         seq = compact.size
         record = _record(pending, seq, occurred_at)
@@ -395,66 +452,52 @@ def _compute(
             node_rows += completed[NODE_MIN_LEVEL:]
         event_rows.append((seq, occurred_at, record[2], record[5], data, leaf))
         records.append(record)
-    checkpointed_at = state.checkpointed_at
-    sign = checkpointed_at is None or now - checkpointed_at >= CHECKPOINT_INTERVAL
-    new_state = _HeadState(compact.size, b"".join(compact.hashes), now if sign else checkpointed_at)
-    return records, event_rows, node_rows, new_state, sign, now
+    checkpointed_at = now if _checkpoint_due(tail.checkpointed_at, now) else tail.checkpointed_at
+    new_tail = _Tail(compact.size, compact.hashes, leaf, checkpointed_at)
+    return records, event_rows, node_rows, new_tail
 
 
-_EVENT_COLUMNS = "seq, occurred_at, event_type, subject_id, data, leaf_hash"
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as one list per column (for ``unnest``)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
 def _write(
-    conn: BaseDatabaseWrapper,
+    postgres: bool,
     cursor: Any,
-    ph: str,
-    old: _HeadState,
-    new: _HeadState,
-    sign: bool,
+    tail: _Tail,
     event_rows: list[tuple[Any, ...]],
     node_rows: list[tuple[int, int, bytes]],
 ) -> bool:
-    """Move the head from ``old`` to ``new`` and insert the rows; False if the head had moved."""
-    postgres = conn.vendor == "postgresql"
-    quote = conn.ops.quote_name
-    set_checkpointed = f", checkpointed_at = {ph}" if sign else ""
-    set_head = f"UPDATE audit_head SET size = {ph}, edge = {ph}{set_checkpointed}"
-    head_params: list[Any] = [new.size, new.edge]
-    if sign:
-        head_params.append(conn.ops.adapt_datetimefield_value(new.checkpointed_at))
-    where = f" WHERE id = 1 AND size = {ph} AND edge = {ph}"
-    head_params += [old.size, old.edge]
-    insert_nodes = f"INSERT INTO audit_node (level, {quote('index')}, hash) "
-    if postgres and len(event_rows) <= _ONE_STATEMENT_MAX:
-        # One round trip: the head moves and the rows go in only if the head was as seen.
-        values = ", ".join(
-            ["(%s::bigint, %s, %s, %s, %s::bytea, %s::bytea)"]
-            + ["(%s, %s, %s, %s, %s, %s)"] * (len(event_rows) - 1)
-        )
-        sql = f"WITH h AS ({set_head}{where} RETURNING 1)"
-        params: list[Any] = list(head_params)
-        if node_rows:
-            node_values = ", ".join(
-                ["(%s::int, %s::bigint, %s::bytea)"] + ["(%s, %s, %s)"] * (len(node_rows) - 1)
-            )
-            nodes = f"{insert_nodes}SELECT * FROM (VALUES {node_values}) AS v"
-            sql += f", n AS ({nodes} WHERE EXISTS (SELECT 1 FROM h))"
-            params += [value for row in node_rows for value in row]
-        events = f"INSERT INTO audit_event ({_EVENT_COLUMNS}) SELECT * FROM (VALUES {values}) AS v"
-        sql += f" {events} WHERE EXISTS (SELECT 1 FROM h)"
-        params += [value for row in event_rows for value in row]
-        cursor.execute(sql, params)
-        return bool(cursor.rowcount)
-    cursor.execute(set_head + where, head_params)
+    """Insert the events after ``tail`` and their nodes; False (nothing written) if the
+    log no longer ends at ``tail``."""
+    first, rest = event_rows[0], event_rows[1:]
+    guard = (tail.size - 1, tail.size - 1, tail.last_leaf)
+    if postgres:
+        copy = len(rest) >= _COPY_MIN
+        params = [
+            *first,
+            *guard,
+            *_columns([] if copy else rest, 6),
+            *_columns(node_rows, 3),
+        ]
+        cursor.execute(_POSTGRES_APPEND, params, prepare=True)
+        if not cursor.fetchone()[0]:
+            return False
+        if copy:
+            statement = f"COPY audit_event ({_EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+            with cursor.copy(statement) as rows:
+                rows.set_types(_COPY_TYPES)
+                for row in rest:
+                    rows.write_row(row)
+        return True
+    cursor.execute(_SQLITE_FIRST, (*first, *guard))
     if cursor.rowcount != 1:
         return False
-    insert_event = f"INSERT INTO audit_event ({_EVENT_COLUMNS}) VALUES ({', '.join([ph] * 6)})"
-    if len(event_rows) == 1:
-        cursor.execute(insert_event, event_rows[0])
-    else:
-        cursor.executemany(insert_event, event_rows)
+    if rest:
+        cursor.executemany(_SQLITE_EVENT, rest)
     if node_rows:
-        cursor.executemany(insert_nodes + f"VALUES ({ph}, {ph}, {ph})", node_rows)
+        cursor.executemany(_SQLITE_NODE, node_rows)
     return True
 
 
@@ -500,14 +543,17 @@ def _checkpoint(size: int, root: bytes, now: datetime) -> Checkpoint:
 
 
 def make_checkpoint() -> Checkpoint:
-    """Sign the tree as it is now (on demand; ``record_event`` also does it once a minute)."""
+    """Sign the tree as it is now (on demand; ``record_event`` also does it once a minute).
+
+    The log's committed events are always a prefix of the one log (an event can only
+    follow a committed one), so the tree read here is one that every later tree extends.
+    """
     with transaction.atomic():
-        head = Head.objects.select_for_update().filter(id=1).first()
-        size = head.size if head else 0
-        compact = compact_range(size, bytes(head.edge) if head else b"")
+        conn = connections[DEFAULT_DB_ALIAS]
+        with conn.cursor() as cursor:
+            tail = _read_tail(conn, cursor, lock=True)
         now = _now()
-        Head.objects.filter(id=1).update(checkpointed_at=now)
-        return _checkpoint(size, compact.root(), now)
+        return _checkpoint(tail.size, merkle.CompactRange(tail.size, tail.edge).root(), now)
 
 
 def published(checkpoint: Checkpoint) -> signing.PublishedCheckpoint:

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from safehold.audit import merkle, services, signing
-from safehold.audit.models import Event, Head
+from safehold.audit.models import Event
 from safehold.audit.verify import verify_log
 
 
@@ -110,8 +110,7 @@ class Command(BaseCommand):
             signed_size = -1
             parent = os.getppid()
             while os.getppid() == parent:  # ends with `safehold serve`, or on Ctrl-C
-                head = Head.objects.filter(id=1).first()
-                size = head.size if head else 0
+                size = services.log_size()
                 latest = services.latest_checkpoint()
                 if size != signed_size and (latest is None or latest.tree_size != size):
                     services.make_checkpoint()
