@@ -65,6 +65,22 @@ def test_a_stale_remembered_end_is_detected_and_re_read() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("catch_up_max", [4096, 2])
+def test_a_connection_far_behind_reads_the_stored_edge_instead_of_catching_up(
+    monkeypatch: pytest.MonkeyPatch, catch_up_max: int
+) -> None:
+    """Behind by at most ``_CATCH_UP_MAX`` events, the connection adds the others' leaf
+    hashes to the end it knew; further behind, it reads the right edge from the nodes."""
+    monkeypatch.setattr(services, "_CATCH_UP_MAX", catch_up_max)
+    _append(17)
+    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
+    _append(20, start=17)  # as if another server had appended these
+    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append(12, start=37)  # completes the node over events 32-47, half of them caught up on
+    _assert_one_consecutive_log(49)
+
+
+@pytest.mark.django_db
 def test_while_others_append_the_end_is_read_first_and_then_trusted_again() -> None:
     _append(4)
     stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test

@@ -338,14 +338,44 @@ def _latest_checkpoint_at(cursor: Any) -> datetime | None:
     return created_at
 
 
-def _read_tail(conn: BaseDatabaseWrapper, cursor: Any, *, lock: bool) -> _Tail:
-    """The end of the log as committed: its last event and the stored right edge.
+#: A connection that knows an earlier end of the log catches up by reading at most this
+#: many later events' leaf hashes; further behind, it reads the stored right edge.
+_CATCH_UP_MAX = 4096
 
-    With ``lock`` (PostgreSQL), first wait for the append lock, so the log read is the
-    one no other locking appender is about to extend.
+
+def _read_tail(
+    conn: BaseDatabaseWrapper, cursor: Any, *, lock: bool, known: _Tail | None = None
+) -> _Tail:
+    """The end of the log as committed: its last event and the tree's right edge.
+
+    With ``lock`` (PostgreSQL), first wait for the append lock, so the end read is one
+    no other locking appender is about to extend. With ``known``, an earlier end this
+    connection wrote or read, the events after it are read and added to it (what
+    another server appended meanwhile: usually a few), if the event ``known`` ends with
+    is still there with the same leaf hash; otherwise the right edge is read from the
+    stored nodes.
     """
-    if lock and conn.vendor == "postgresql":
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_APPEND_LOCK])
+    postgres = conn.vendor == "postgresql"
+    ph = "%s" if postgres else "?"
+    if lock and postgres:
+        cursor.execute(f"SELECT pg_advisory_xact_lock({ph})", [_APPEND_LOCK])
+    if known is not None and known.size:
+        cursor.execute(
+            f"SELECT seq, leaf_hash FROM audit_event WHERE seq >= {ph} ORDER BY seq LIMIT {ph}",
+            [known.size - 1, _CATCH_UP_MAX + 1],
+        )
+        rows = cursor.fetchall()
+        if (
+            rows
+            and len(rows) <= _CATCH_UP_MAX
+            and rows[0][0] == known.size - 1
+            and bytes(rows[0][1]) == known.last_leaf
+            and rows[-1][0] == known.size - 2 + len(rows)  # no gap
+        ):
+            compact = merkle.CompactRange(known.size, known.edge)
+            for _seq, leaf in rows[1:]:
+                compact.append_fast(bytes(leaf))
+            return _Tail(compact.size, compact.hashes, bytes(rows[-1][1]), known.checkpointed_at)
     cursor.execute("SELECT seq, leaf_hash FROM audit_event ORDER BY seq DESC LIMIT 1")
     row = cursor.fetchone()
     if row is None:
@@ -399,7 +429,7 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
         # first until it stops moving between our appends.
         contended: bool = getattr(conn, "_safehold_audit_contended", False)
         if tail is None or contended:
-            read = _read_tail(conn, cursor, lock=contended)
+            read = _read_tail(conn, cursor, lock=contended, known=tail)
             contended = tail is not None and read[:3] != tail[:3]
             tail = read
         now = _now()
@@ -411,7 +441,7 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
             if _write(postgres, cursor, tail, event_rows, node_rows):
                 break
             contended = True
-            tail = _read_tail(conn, cursor, lock=True)
+            tail = _read_tail(conn, cursor, lock=True, known=tail)
         conn._safehold_audit_tail = new_tail  # type: ignore[attr-defined]  # our cache on the connection
         conn._safehold_audit_contended = contended  # type: ignore[attr-defined]  # likewise
     except BaseException:
