@@ -5,9 +5,11 @@ inclusion-proof time and size on a log of 10 million events.
     SAFEHOLD_BENCH_PG=postgresql://postgres@127.0.0.1:5432/postgres python bench/audit.py  # + PostgreSQL
 
 Appends go through ``record_event`` / ``record_events`` exactly as the app uses them
-(lock the head, hash, store the leaf and any completed node, move the head), each
-compared with a bare INSERT of a row of the same size into an unindexed table with
-no trigger, measured in the same run on the same database.
+(hash, store the leaves after the last event and any completed node), each compared
+with the fastest bare INSERT of a row of the same size into an unindexed table with no
+trigger (through Django's cursor or the driver's; by executemany or one multi-row
+INSERT), measured in the same run on the same database. On PostgreSQL a bare COPY of
+the same rows is printed for reference.
 """
 
 from __future__ import annotations
