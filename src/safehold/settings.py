@@ -181,7 +181,7 @@ if _database_url:
         # Statements that ask for it (the audit log's append) are prepared once per
         # connection instead of planned on every run. Django's own queries bind on the
         # client and are never prepared. Off for a pooler that cannot keep prepared
-        # statements (PgBouncer before 1.21 in transaction mode).
+        # statements (PgBouncer before 1.22 in transaction mode).
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
             5 if conf.env_bool("SAFEHOLD_DATABASE_PREPARE", True) else None
         )

@@ -221,17 +221,54 @@ def test_on_sqlite_an_events_seq_is_the_rowid_and_the_migration_keeps_the_log() 
             cursor.execute("PRAGMA index_list(audit_event)")
             return [row[1] for row in cursor.fetchall() if row[1].startswith("sqlite_autoindex")]
 
+    _append(21)
     executor = MigrationExecutor(connection)
     executor.migrate([("audit", "0004_checkpoint_origin")])
+    with connection.cursor() as cursor:  # going back rebuilt the head row from the log
+        cursor.execute("SELECT size, length(edge) FROM audit_head WHERE id = 1")
+        assert cursor.fetchone() == (21, 32 * (21).bit_count())
     assert '"seq" bigint' in declared()
     assert autoindexes()  # the old primary key: a B-tree of its own
-    _append(20)
+    _append(20, start=21)
     executor = MigrationExecutor(connection)
-    executor.migrate([("audit", "0005_event_seq_rowid")])
+    executor.migrate([("audit", "0006_drop_head")])
     assert '"seq" integer NOT NULL PRIMARY KEY' in declared()
     assert autoindexes() == []
-    _append(5, start=20)
-    _assert_one_consecutive_log(25)
+    _append(5, start=41)
+    _assert_one_consecutive_log(46)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_event WHERE seq = 3")  # the triggers came back
-    assert Event.objects.count() == 25
+    assert Event.objects.count() == 46
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_append_knows_whether_its_transaction_holds_events_of_its_own() -> None:
+    """After a miss on PostgreSQL an append waits for the append lock only if its
+    transaction holds no event yet: one that does may be what the lock's holder waits
+    for. Savepoints rolled back take their events, and the mark, with them."""
+
+    class Undo(Exception):
+        pass
+
+    seen: list[bool] = []
+
+    def append_then_undo(start: int) -> None:
+        try:
+            with transaction.atomic():
+                _append(1, start=start)
+                seen.append(services._appended_in_transaction(connection))
+                raise Undo
+        except Undo:
+            pass
+
+    with transaction.atomic():
+        assert not services._appended_in_transaction(connection)
+        append_then_undo(0)
+        assert seen == [True]
+        assert not services._appended_in_transaction(connection)  # its event went too
+        _append(2, start=0)
+        append_then_undo(2)
+        assert services._appended_in_transaction(connection)  # the first two still stand
+    with transaction.atomic():  # the next transaction starts without the mark
+        assert not services._appended_in_transaction(connection)
+    _assert_one_consecutive_log(2)

@@ -358,7 +358,13 @@ def _read_tail(
     postgres = conn.vendor == "postgresql"
     ph = "%s" if postgres else "?"
     if lock and postgres:
-        cursor.execute(f"SELECT pg_advisory_xact_lock({ph})", [_APPEND_LOCK])
+        # Wait for the lock only while this transaction holds no event of its own: one
+        # that does could be what the lock's holder is waiting for (the seq it wants),
+        # and both would wait for ever. It then only tries; the guard keeps the log
+        # right either way, the lock only saves a wasted attempt.
+        held = _appended_in_transaction(conn)
+        take = "pg_try_advisory_xact_lock" if held else "pg_advisory_xact_lock"
+        cursor.execute(f"SELECT {take}({ph})", [_APPEND_LOCK])
     if known is not None and known.size:
         cursor.execute(
             f"SELECT seq, leaf_hash FROM audit_event WHERE seq >= {ph} ORDER BY seq LIMIT {ph}",
@@ -383,6 +389,16 @@ def _read_tail(
     size = int(row[0]) + 1
     edge = merkle.CompactRange.from_nodes(size, DatabaseNodes()).hashes
     return _Tail(size, edge, bytes(row[1]), _latest_checkpoint_at(cursor))
+
+
+def _appended() -> None:
+    """A mark in the transaction's on-commit list: this transaction appended."""
+
+
+def _appended_in_transaction(conn: BaseDatabaseWrapper) -> bool:
+    """Whether an append of the current transaction still stands: Django drops on-commit
+    entries when their savepoint or transaction is rolled back, and all at its end."""
+    return any(entry[1] is _appended for entry in conn.run_on_commit)
 
 
 def log_size() -> int:
@@ -442,8 +458,14 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
                 break
             contended = True
             tail = _read_tail(conn, cursor, lock=True, known=tail)
+            now = _now()  # after any wait: times do not go back along the log
         conn._safehold_audit_tail = new_tail  # type: ignore[attr-defined]  # our cache on the connection
         conn._safehold_audit_contended = contended  # type: ignore[attr-defined]  # likewise
+        if getattr(conn, "_safehold_audit_marked", None) is not conn.run_on_commit:
+            # Django replaces the list when a savepoint or the transaction ends, so
+            # this marks each transaction (and what a savepoint leaves of it) once.
+            conn.on_commit(_appended)
+            conn._safehold_audit_marked = conn.run_on_commit  # type: ignore[attr-defined]  # likewise
     except BaseException:
         conn._safehold_audit_tail = None  # type: ignore[attr-defined]  # our cache on the connection
         raise
@@ -581,7 +603,12 @@ def make_checkpoint() -> Checkpoint:
     with transaction.atomic():
         conn = connections[DEFAULT_DB_ALIAS]
         with conn.cursor() as cursor:
-            tail = _read_tail(conn, cursor, lock=True)
+            if conn.vendor == "postgresql":
+                # Wait for any open transaction that has signed a checkpoint (an append
+                # that found one due): signing after it commits keeps the checkpoints'
+                # sizes growing with their ids. Appends that sign wait for this in turn.
+                cursor.execute("LOCK TABLE audit_checkpoint IN SHARE ROW EXCLUSIVE MODE")
+            tail = _read_tail(conn, cursor, lock=False)
         now = _now()
         return _checkpoint(tail.size, merkle.CompactRange(tail.size, tail.edge).root(), now)
 
