@@ -68,6 +68,24 @@ def test_parallel_writers_make_one_log_without_gaps_or_forks() -> None:
     assert report.events == writers * per_writer
 
 
+def _wait_until_another_connection_waits(failure: str) -> None:
+    """Poll (for up to 10 s) until another backend waits for a lock, e.g. for this
+    transaction; fail with ``failure`` otherwise."""
+    import time
+
+    with connection.cursor() as cursor:
+        for _ in range(200):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh, not this transaction's
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    pytest.fail(failure)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_appender_holding_events_does_not_deadlock_with_the_append_lock() -> None:
     """Connection U holds an event (seq 3) and rolled a second one back with its savepoint;
@@ -77,7 +95,6 @@ def test_an_appender_holding_events_does_not_deadlock_with_the_append_lock() -> 
     if connection.vendor != "postgresql":
         pytest.skip("the append lock is PostgreSQL's (SAFEHOLD_TEST_DATABASE_URL)")
     import threading
-    import time
 
     from django.db import connections, transaction
 
@@ -115,18 +132,7 @@ def test_an_appender_holding_events_does_not_deadlock_with_the_append_lock() -> 
             pass
         thread = threading.Thread(target=other)
         thread.start()
-        with connection.cursor() as cursor:  # until L waits for U's seq 3
-            for _ in range(200):
-                cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh, not this transaction's
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.05)
-            else:
-                pytest.fail(f"the other connection never waited: {errors}")
+        _wait_until_another_connection_waits(f"the other connection never waited: {errors}")
         append(5)  # a miss: U must not wait for the lock L holds
     thread.join(30)
     assert not thread.is_alive()
@@ -146,7 +152,6 @@ def test_a_checkpoint_on_demand_waits_for_an_append_that_signed_one(
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's concurrent writers (SAFEHOLD_TEST_DATABASE_URL)")
     import threading
-    import time
     from datetime import UTC, datetime, timedelta
 
     from django.db import connections, transaction
@@ -175,18 +180,7 @@ def test_a_checkpoint_on_demand_waits_for_an_append_that_signed_one(
         assert Checkpoint.objects.filter(tree_size=4).exists()  # signed, not committed
         thread = threading.Thread(target=ticker)
         thread.start()
-        with connection.cursor() as cursor:  # until the ticker waits for this transaction
-            for _ in range(200):
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                )
-                if cursor.fetchone()[0]:
-                    break
-                time.sleep(0.05)
-            else:
-                pytest.fail(f"the ticker did not wait: {errors}")
+        _wait_until_another_connection_waits(f"the ticker did not wait: {errors}")
     thread.join(30)
     assert errors == []
     sizes = list(Checkpoint.objects.order_by("id").values_list("tree_size", flat=True))
