@@ -140,6 +140,14 @@ def test_a_flushed_log_starts_again_from_nothing() -> None:
 
 
 @pytest.mark.django_db
+def test_appending_no_events_writes_nothing() -> None:
+    _append(2)
+    assert services.record_events([]) == []
+    _append(1, start=2)
+    _assert_one_consecutive_log(3)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("count", [15, 16, 17, 40, 9000])
 def test_one_append_of_many_events_is_one_consecutive_log(count: int) -> None:
     """Groups from 16 events go in by COPY on PostgreSQL; 9,000 complete over 1,000 nodes."""

@@ -573,7 +573,9 @@ def record_event(
 def record_events(
     items: Sequence[tuple[EventType, Actor, Subject | None, dict[str, Any]]],
 ) -> list[EventRecord]:
-    """Append several events in one transaction (for batch writers)."""
+    """Append several events in one transaction (for batch writers); none is a no-op."""
+    if not items:
+        return []
     return _append([_Pending(t, a, s, "", "", d) for t, a, s, d in items])
 
 
