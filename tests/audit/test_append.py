@@ -27,6 +27,14 @@ def _append(n: int, start: int = 0) -> None:
         record_event(EventType.PROFILE_UPDATED, actor=Actor.system(), detail={"i": i})
 
 
+def _append_as_another_server(n: int, start: int) -> None:
+    """Append ``n`` events, then make this connection forget them: as if another server
+    had appended them while this one kept its older idea of the log's end."""
+    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
+    _append(n, start=start)
+    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+
+
 def _assert_one_consecutive_log(expected: int) -> None:
     seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(expected))
@@ -57,9 +65,7 @@ def test_an_append_after_a_rolled_back_one_continues_the_log() -> None:
 @pytest.mark.django_db
 def test_a_stale_remembered_end_is_detected_and_re_read() -> None:
     _append(4)
-    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
-    _append(3, start=4)  # as if another server had appended these
-    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append_as_another_server(3, start=4)
     _append(2, start=7)  # seq 4 is taken: nothing written, the end read again
     _assert_one_consecutive_log(9)
 
@@ -73,9 +79,7 @@ def test_a_connection_far_behind_reads_the_stored_edge_instead_of_catching_up(
     hashes to the end it knew; further behind, it reads the right edge from the nodes."""
     monkeypatch.setattr(services, "_CATCH_UP_MAX", catch_up_max)
     _append(17)
-    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
-    _append(20, start=17)  # as if another server had appended these
-    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append_as_another_server(20, start=17)
     _append(12, start=37)  # completes the node over events 32-47, half of them caught up on
     _assert_one_consecutive_log(49)
 
@@ -83,14 +87,10 @@ def test_a_connection_far_behind_reads_the_stored_edge_instead_of_catching_up(
 @pytest.mark.django_db
 def test_while_others_append_the_end_is_read_first_and_then_trusted_again() -> None:
     _append(4)
-    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
-    _append(3, start=4)  # as if another server had appended these
-    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append_as_another_server(3, start=4)
     _append(1, start=7)  # the guess misses: contended
     assert connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
-    stale = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
-    _append(2, start=8)  # another server again
-    connection._safehold_audit_tail = stale  # type: ignore[attr-defined]  # the cache under test
+    _append_as_another_server(2, start=8)  # another server again
     _append(1, start=10)  # read first (no miss), and the end had moved: still contended
     assert connection._safehold_audit_contended  # type: ignore[attr-defined]  # under test
     _append(1, start=11)  # read first: nobody else appended meanwhile

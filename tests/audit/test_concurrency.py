@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections, transaction
 
-from safehold.audit.models import Event
+from safehold.audit import services
+from safehold.audit.events import EventType
+from safehold.audit.models import Checkpoint, Event
+from safehold.audit.services import Actor, record_event
 from safehold.audit.verify import verify_log
 
 WRITER = """
@@ -60,8 +66,6 @@ def test_parallel_writers_make_one_log_without_gaps_or_forks() -> None:
         assert "done" in out
     seqs = list(Event.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(writers * per_writer))
-    from safehold.audit import services
-
     services.make_checkpoint()
     report = verify_log()
     assert report.ok, report.problems
@@ -71,7 +75,6 @@ def test_parallel_writers_make_one_log_without_gaps_or_forks() -> None:
 def _wait_until_another_connection_waits(failure: str) -> None:
     """Poll (for up to 10 s) until another backend waits for a lock, e.g. for this
     transaction; fail with ``failure`` otherwise."""
-    import time
 
     with connection.cursor() as cursor:
         for _ in range(200):
@@ -94,12 +97,6 @@ def test_an_appender_holding_events_does_not_deadlock_with_the_append_lock() -> 
     other); it reads the end without the lock and goes on."""
     if connection.vendor != "postgresql":
         pytest.skip("the append lock is PostgreSQL's (SAFEHOLD_TEST_DATABASE_URL)")
-    import threading
-
-    from django.db import connections, transaction
-
-    from safehold.audit.events import EventType
-    from safehold.audit.services import Actor, record_event
 
     def append(i: int) -> None:
         record_event(EventType.PROFILE_UPDATED, actor=Actor.system(), detail={"i": i})
@@ -151,15 +148,6 @@ def test_a_checkpoint_on_demand_waits_for_an_append_that_signed_one(
     it shrank)."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's concurrent writers (SAFEHOLD_TEST_DATABASE_URL)")
-    import threading
-    from datetime import UTC, datetime, timedelta
-
-    from django.db import connections, transaction
-
-    from safehold.audit import services
-    from safehold.audit.events import EventType
-    from safehold.audit.models import Checkpoint
-    from safehold.audit.services import Actor, record_event
 
     for i in range(3):
         record_event(EventType.PROFILE_UPDATED, actor=Actor.system(), detail={"i": i})
