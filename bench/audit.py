@@ -29,20 +29,6 @@ from typing import Any
 from _common import setup_django
 
 
-class _Person:
-    """A subject as the append needs one (its pk; no IP or note, so no data key)."""
-
-    def __init__(self, pk: int) -> None:
-        self.pk = pk
-
-    def vault_key_id(self, *, create: bool) -> str | None:
-        return None
-
-
-#: The benchmark's events are about one of this many people, in turn.
-_PEOPLE = [_Person(pk) for pk in range(1, 1001)]
-
-
 def setup(database_url: str | None) -> None:
     setup_django("safehold-bench-audit-", database_url)
 
@@ -62,9 +48,8 @@ def appends(n: int, batch: int) -> dict[str, float]:
         )
     detail = {"fields": ["name", "phone"]}
     actor = Actor.system()
-    person = _PEOPLE[0]
     record_event(
-        EventType.PROFILE_UPDATED, actor=actor, subject=person, detail=detail
+        EventType.PROFILE_UPDATED, actor=actor, detail=detail
     )  # warm up, make the first checkpoint
     sample = Event.objects.order_by("-seq").first()
     assert sample is not None
@@ -125,20 +110,10 @@ def appends(n: int, batch: int) -> dict[str, float]:
 
     def audit_one(i: int) -> None:
         with transaction.atomic():
-            record_event(
-                EventType.PROFILE_UPDATED,
-                actor=actor,
-                subject=_PEOPLE[i % len(_PEOPLE)],
-                detail=detail,
-            )
+            record_event(EventType.PROFILE_UPDATED, actor=actor, detail=detail)
 
     def audit_batch(i: int) -> None:
-        record_events(
-            [
-                (EventType.PROFILE_UPDATED, actor, _PEOPLE[(i + k) % len(_PEOPLE)], detail)
-                for k in range(batch)
-            ]
-        )
+        record_events([(EventType.PROFILE_UPDATED, actor, None, detail)] * batch)
 
     rounds = 5
     batches = n // rounds // batch * 5
@@ -173,12 +148,7 @@ def verification(total: int) -> dict[str, float]:
     missing = total - Event.objects.count()
     while missing > 0:
         step = min(5000, missing)
-        record_events(
-            [
-                (EventType.PROFILE_UPDATED, actor, _PEOPLE[k % len(_PEOPLE)], {"i": 1})
-                for k in range(step)
-            ]
-        )
+        record_events([(EventType.PROFILE_UPDATED, actor, None, {"i": 1})] * step)
         missing -= step
     services.make_checkpoint()
     # Interleaved rounds: one process, then two (what `safehold audit verify` uses on
@@ -190,32 +160,10 @@ def verification(total: int) -> dict[str, float]:
             report = verify_log(jobs=jobs)
             times[jobs].append(time.perf_counter() - start)
             assert report.ok, report.problems[:3]
-    from safehold.audit.models import Lookup, LookupProgress
-    from safehold.audit.verify import verify_lookups
-
-    # After the log's own check, `safehold audit verify` checks the look-up entries.
-    services.reindex_lookups()
-    checks = []
-    for _ in range(3):
-        start = time.perf_counter()
-        problems = verify_lookups()
-        checks.append(time.perf_counter() - start)
-        assert not problems, problems
-    # Indexing the whole log from nothing: the work the ticker does behind the appends,
-    # a few seconds' worth at a time (and appends passing a multiple of LOOKUP_LAG).
-    Lookup.objects.all().delete()
-    LookupProgress.objects.update(indexed=0)
-    start = time.perf_counter()
-    indexed = services.reindex_lookups()
-    index_time = time.perf_counter() - start
-    assert indexed == report.events
     return {
         "events": float(report.events),
         "per_second": report.events / statistics.median(times[1]),
         "per_second_2": report.events / statistics.median(times[2]),
-        "lookup_check": report.events / statistics.median(checks),
-        "with_check_2": report.events / (statistics.median(times[2]) + statistics.median(checks)),
-        "indexing": report.events / index_time,
     }
 
 
@@ -389,14 +337,6 @@ def report(db: str, a: dict[str, float], v: dict[str, float]) -> None:
     )
     print(
         f"| {db}: verify, two processes (`--jobs 2`) | {v['per_second_2']:,.0f} events/s over {v['events']:,.0f} | >= 500,000/s |"
-    )
-    print(
-        f"| {db}: look-up check (`audit verify` after the log) | {v['lookup_check']:,.0f} events/s; "
-        f"with verify (two processes) {v['with_check_2']:,.0f} events/s | |"
-    )
-    print(
-        f"| {db}: look-up indexing, behind the log | {v['indexing']:,.0f} events/s "
-        "(two entries an event) | |"
     )
 
 
