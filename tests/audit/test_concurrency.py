@@ -16,9 +16,9 @@ from django.db import connection, connections, transaction
 
 from safehold.audit import services
 from safehold.audit.events import EventType
-from safehold.audit.models import Checkpoint, Event, Lookup, LookupProgress
+from safehold.audit.models import Checkpoint, Event
 from safehold.audit.services import Actor, record_event
-from safehold.audit.verify import verify_log, verify_lookups
+from safehold.audit.verify import verify_log
 
 WRITER = """
 import os, sys
@@ -26,10 +26,8 @@ import django
 django.setup()
 from django.db import connections
 connections["default"].settings_dict["NAME"] = sys.argv[1]
-from safehold.audit import services
 from safehold.audit.events import EventType
 from safehold.audit.services import Actor, record_event
-services.LOOKUP_LAG = int(sys.argv[3])  # so the writers also index, all at once
 for i in range(int(sys.argv[2])):
     record_event(EventType.PROFILE_UPDATED, actor=Actor.system(),
                  detail={"writer": os.getpid(), "i": i})
@@ -53,7 +51,7 @@ def test_parallel_writers_make_one_log_without_gaps_or_forks() -> None:
     root = Path(__file__).resolve().parents[2]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, connection.settings_dict["NAME"], str(per_writer), "16"],
+            [sys.executable, "-c", WRITER, connection.settings_dict["NAME"], str(per_writer)],
             env=env,
             cwd=root,
             stdout=subprocess.PIPE,
@@ -72,69 +70,6 @@ def test_parallel_writers_make_one_log_without_gaps_or_forks() -> None:
     report = verify_log()
     assert report.ok, report.problems
     assert report.events == writers * per_writer
-    # Each append that passed a multiple of 16 indexed the look-ups after its commit,
-    # four processes at once: all of them got through (a failure is only logged), and
-    # each event has its one entry.
-    indexed = LookupProgress.objects.get(pk=1).indexed
-    assert indexed >= writers * per_writer // 16 * 16
-    assert Lookup.objects.filter(seq__lt=indexed).count() == indexed
-    assert verify_lookups() == []
-
-
-TICKER = """
-import sys
-import django
-django.setup()
-from django.core.management import call_command
-from django.db import connections
-connections["default"].settings_dict["NAME"] = sys.argv[1]
-from safehold.audit.management.commands import audit
-audit._INDEX_EVERY = 0.2
-call_command("audit", "checkpoint", "--every", "60")
-"""
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_checkpoint_ticker_keeps_the_look_ups_behind_the_log() -> None:
-    """`safehold serve` runs `safehold audit checkpoint --every 60` beside the web
-    workers: between checkpoints it indexes the look-ups every few seconds."""
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "another process shares the database on PostgreSQL (SAFEHOLD_TEST_DATABASE_URL)"
-        )
-    for i in range(30):
-        record_event(EventType.PII_REVEALED, actor=Actor.system(), detail={"i": i})
-    assert not LookupProgress.objects.filter(indexed__gt=0).exists()
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="tests.settings",
-        SAFEHOLD_TEST_DATA_DIR=str(settings.DATA_DIR),
-    )
-    ticker = subprocess.Popen(
-        [sys.executable, "-c", TICKER, connection.settings_dict["NAME"]],
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        for i in range(30, 40):
-            time.sleep(0.1)
-            record_event(EventType.PII_REVEALED, actor=Actor.system(), detail={"i": i})
-        for _ in range(150):
-            if LookupProgress.objects.filter(indexed=40).exists():
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the ticker did not index the look-ups within 15 s")
-        assert Checkpoint.objects.filter(tree_size__gte=30).exists()
-    finally:
-        ticker.kill()
-        _out, err = ticker.communicate(timeout=30)
-    assert "Traceback" not in err, err[-2000:]
-    assert Lookup.objects.count() == 40
-    assert verify_lookups() == []
 
 
 def _wait_until_another_connection_waits(failure: str) -> None:
