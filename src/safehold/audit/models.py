@@ -40,8 +40,8 @@ class Event(models.Model):
 
     seq = SequenceField(primary_key=True)
     occurred_at = models.CharField(_("when"), max_length=32)  # ISO 8601, UTC, microseconds
-    event_type = models.CharField(_("event"), max_length=64)
-    subject_id = models.CharField(max_length=64, blank=True)
+    event_type = models.CharField(_("event"), max_length=64, db_index=True)
+    subject_id = models.CharField(max_length=64, blank=True, db_index=True)
     data = models.BinaryField()
     leaf_hash = models.BinaryField()
 
@@ -84,32 +84,3 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.pk} at size {self.tree_size}"
-
-
-class Lookup(models.Model):
-    """Where to find events by subject (``s:<id>``) or by type (``t:<type>``).
-
-    Written behind the log in bulk (``services.index_lookups``), not by each append:
-    look-up indexes on the event table itself made every audited transaction write
-    two more pages. Events after ``LookupProgress.indexed`` have no entry yet; readers
-    scan that short tail of the log instead, and always check the event's own column,
-    so a stale or forged entry can only narrow a search, never add a wrong event.
-    ``safehold audit verify`` checks the entries against the log.
-    """
-
-    pk = models.CompositePrimaryKey("key", "seq")
-    key = models.CharField(max_length=80)
-    seq = models.BigIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.key} #{self.seq}"
-
-
-class LookupProgress(models.Model):
-    """One row: events with ``seq`` below ``indexed`` have their look-up entries."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    indexed = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"look-ups up to event {self.indexed}"

@@ -26,12 +26,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Q
 from django.http import HttpRequest
 
 from safehold.audit import merkle, signing
 from safehold.audit.events import ActorKind, EventType, Purpose
-from safehold.audit.models import Checkpoint, Event, Lookup, LookupProgress
+from safehold.audit.models import Checkpoint, Event
 from safehold.vault import keys
 from safehold.vault.exceptions import KeyShredded, VaultError
 
@@ -460,11 +459,6 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
             contended = True
             tail = _read_tail(conn, cursor, lock=True, known=tail)
             now = _now()  # after any wait: times do not go back along the log
-        if new_tail.size // LOOKUP_LAG != tail.size // LOOKUP_LAG:
-            # Without the ticker (tests, a bare `manage.py`), the look-ups would fall
-            # ever further behind: index them after this commit, in a transaction of
-            # their own (a failure there is logged, it cannot undo this one).
-            conn.on_commit(index_lookups, robust=True)
         conn._safehold_audit_tail = new_tail  # type: ignore[attr-defined]  # our cache on the connection
         conn._safehold_audit_contended = contended  # type: ignore[attr-defined]  # likewise
         if getattr(conn, "_safehold_audit_marked", None) is not conn.run_on_commit:
@@ -585,104 +579,6 @@ def record_events(
     return _append([_Pending(t, a, s, "", "", d) for t, a, s, d in items])
 
 
-# --- look-ups by subject and by type ----------------------------------------------------
-
-#: Each time the log passes a multiple of this many events, the append that passed it
-#: indexes the look-ups after its commit, so that even without the ticker (which
-#: indexes every few seconds) readers scan at most about this many unindexed events.
-LOOKUP_LAG = 4096
-#: At most this many events are indexed in one transaction.
-_INDEX_MAX = 65_536
-#: Sorted, so each index page is written once per run; entries already there (a second
-#: indexer, a re-run) are left as they are.
-_INDEX_SQL = (
-    "INSERT INTO audit_lookup (key, seq) SELECT k, seq FROM ("
-    " SELECT 's:' || subject_id AS k, seq FROM audit_event"
-    " WHERE seq >= %s AND seq < %s AND subject_id <> ''"
-    " UNION ALL SELECT 't:' || event_type AS k, seq FROM audit_event"
-    " WHERE seq >= %s AND seq < %s"
-    ") AS x WHERE 1 = 1 ORDER BY k, seq ON CONFLICT DO NOTHING"
-)
-
-
-def index_lookups(max_events: int = _INDEX_MAX, *, from_start: bool = False) -> int:
-    """Write the look-up entries of events not yet indexed, in bulk, oldest first, and
-    move the mark after them; return how many events were indexed.
-
-    Run by the checkpoint ticker every few seconds and by an append that passes a
-    multiple of ``LOOKUP_LAG``. Committed events are always a prefix of the log (see
-    ``make_checkpoint``), so everything below the new mark is there to index.
-    ``from_start`` indexes again from the first event, adding any entry that is missing
-    (``safehold audit reindex``).
-    """
-    postgres = connection.vendor == "postgresql"
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The mark's row, locked on PostgreSQL: two indexers take turns.
-        lock = " FOR UPDATE" if postgres else ""
-        select = f"SELECT indexed FROM audit_lookupprogress WHERE id = 1{lock}"
-        cursor.execute(select)
-        row = cursor.fetchone()
-        if row is None:  # a flushed database
-            cursor.execute(
-                "INSERT INTO audit_lookupprogress (id, indexed) VALUES (1, 0) "
-                "ON CONFLICT DO NOTHING"
-            )
-            cursor.execute(select)
-            row = cursor.fetchone()
-        start = int(row[0])
-        cursor.execute("SELECT max(seq) FROM audit_event")
-        last = cursor.fetchone()[0]
-        size = 0 if last is None else int(last) + 1
-        if start > size or from_start:
-            # Asked to, or the log is shorter than the mark (`safehold audit verify`
-            # says why): index it again from the start. Entries of events no longer there stay,
-            # but readers check each event's own column, so they add nothing wrong.
-            start = 0
-        end = min(size, start + max_events)
-        if end > start:
-            cursor.execute(_INDEX_SQL, [start, end, start, end])
-        if end != int(row[0]):
-            cursor.execute("UPDATE audit_lookupprogress SET indexed = %s WHERE id = 1", [end])
-    return end - start
-
-
-def reindex_lookups() -> int:
-    """Index the whole log again, adding any look-up entry that is missing; how many
-    events were gone through. In steps of ``_INDEX_MAX`` events, one transaction each."""
-    total = index_lookups(from_start=True)
-    while done := index_lookups():
-        total += done
-    return total
-
-
-def _via_lookups(entries: Any, own: Q) -> Q:
-    """A filter on ``Event``: the events named by these look-up entries, or not indexed
-    yet, that also meet ``own`` (the condition on the event's own column, so entries
-    only narrow the search and cannot add a wrong event).
-
-    One ``IN`` over a UNION ALL: SQLite then reads each event by its rowid, where an
-    ``OR`` of the two would scan the whole table. The mark is read first and passed as
-    a value, so PostgreSQL plans the tail as the short range it is (a mark it cannot
-    see would be planned as a third of the table). It only moves forward, and the
-    entries below it are committed with it, so reading it early misses nothing.
-    """
-    indexed = LookupProgress.objects.filter(pk=1).values_list("indexed", flat=True).first()
-    tail = Event.objects.filter(own, seq__gte=indexed or 0).order_by()
-    seqs = entries.order_by().values("seq").union(tail.values("seq"), all=True)
-    return Q(seq__in=seqs) & own
-
-
-def about_subject(subject_id: str) -> Q:
-    """A filter on ``Event`` for the events about ``subject_id`` (a person's pk)."""
-    return _via_lookups(Lookup.objects.filter(key=f"s:{subject_id}"), Q(subject_id=subject_id))
-
-
-def of_types(*types: str) -> Q:
-    """A filter on ``Event`` for the events of any of these types."""
-    keys = [f"t:{t}" for t in types]
-    return _via_lookups(Lookup.objects.filter(key__in=keys), Q(event_type__in=types))
-
-
 # --- checkpoints ------------------------------------------------------------------------
 
 
@@ -790,7 +686,7 @@ def root_at(size: int) -> bytes:
 
 def events_about(subject_pk: Any, *, types: frozenset[str] | None = None) -> list[EventRecord]:
     """The events about a person, newest first."""
-    query = Event.objects.filter(about_subject(str(subject_pk)))
+    query = Event.objects.filter(subject_id=str(subject_pk))
     if types is not None:
         query = query.filter(event_type__in=sorted(types))
     return [

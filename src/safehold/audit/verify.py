@@ -384,35 +384,3 @@ def verify_log(
                 f"events from {report.events} on were removed"
             )
     return report
-
-
-def verify_lookups() -> list[str]:
-    """Whether every indexed event can be found through the look-up entries: by its
-    type, and by its subject if it has one. An entry missing would hide the event from
-    a person's "who accessed my data" page (entries naming the wrong event cannot
-    show anything wrong: readers check the event's own columns, which ``verify_log``
-    checks against the event's hashed content). One pass of index look-ups over the
-    indexed part of the log, in SQL."""
-    from safehold.audit.models import LookupProgress
-
-    indexed = LookupProgress.objects.filter(pk=1).values_list("indexed", flat=True).first() or 0
-    problems = []
-    checks = (
-        ("type", "'t:' || e.event_type", ""),
-        ("subject", "'s:' || e.subject_id", " AND e.subject_id <> ''"),
-    )
-    with connection.cursor() as cursor:
-        for what, key, only in checks:
-            cursor.execute(
-                f"SELECT min(e.seq), count(*) FROM audit_event e WHERE e.seq < %s{only} "  # noqa: S608  # fixed SQL
-                "AND NOT EXISTS "
-                f"(SELECT 1 FROM audit_lookup k WHERE k.key = {key} AND k.seq = e.seq)",
-                [indexed],
-            )
-            first, missing = cursor.fetchone()
-            if missing:
-                problems.append(
-                    f"{missing} event(s) have no look-up entry by {what}, first event {first}: "
-                    "searches by it (such as a person's own page) would miss them"
-                )
-    return problems

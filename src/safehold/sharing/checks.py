@@ -26,7 +26,7 @@ def check_disclosures_have_a_basis() -> Result:
     """
     from safehold.accounts.models import User
     from safehold.audit.models import Event
-    from safehold.audit.services import EventRecord, of_types
+    from safehold.audit.services import EventRecord
     from safehold.sharing import services
     from safehold.sharing.models import Basis, Disclosure, ShareConsent
 
@@ -80,8 +80,7 @@ def check_disclosures_have_a_basis() -> Result:
         if not ok:
             broken.append(disclosure.pk)
     orphans = 0
-    released = of_types("share:released")
-    for data in Event.objects.filter(released).values_list("data", flat=True):
+    for data in Event.objects.filter(event_type="share:released").values_list("data", flat=True):
         record = EventRecord.from_bytes(bytes(data))
         if record.detail_dict.get("disclosure") in known:
             continue

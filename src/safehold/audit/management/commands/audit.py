@@ -13,10 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from safehold.audit import merkle, services, signing
 from safehold.audit.models import Event
-from safehold.audit.verify import verify_log, verify_lookups
-
-#: Seconds between two runs of the look-up indexing in ``checkpoint --every``.
-_INDEX_EVERY = 5
+from safehold.audit.verify import verify_log
 
 
 class Command(BaseCommand):
@@ -60,10 +57,6 @@ class Command(BaseCommand):
         consistency.add_argument("old_size", type=int)
         consistency.add_argument("new_size", type=int, nargs="?")
         sub.add_parser("public-key", help="print the key that signs checkpoints (base64)")
-        sub.add_parser(
-            "reindex",
-            help="write the look-up entries (by person, by type) of the whole log again",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -75,9 +68,6 @@ class Command(BaseCommand):
             self.proof(options["seq"])
         elif action == "consistency":
             self.consistency(options["old_size"], options["new_size"])
-        elif action == "reindex":
-            count = services.reindex_lookups()
-            self.stdout.write(f"look-up entries written for {count} events")
         else:
             self.stdout.write(signing.public_key_text())
 
@@ -105,15 +95,7 @@ class Command(BaseCommand):
                     + (", and the published checkpoint" if against else "")
                 )
             )
-            lookups = verify_lookups()
-            if not lookups:
-                return
-            for problem in lookups:
-                self.stderr.write(f"LOOK-UP: {problem}")
-            raise CommandError(
-                "the log is intact but its look-up entries are not "
-                f"({lookups[0]}); `safehold audit reindex` writes them again"
-            )
+            return
         for problem in report.problems:
             self.stderr.write(f"TAMPERED: {problem}")
         raise CommandError(
@@ -127,18 +109,13 @@ class Command(BaseCommand):
                 raise CommandError("--every must be at least 1 second")
             signed_size = -1
             parent = os.getppid()
-            due = 0.0
             while os.getppid() == parent:  # ends with `safehold serve`, or on Ctrl-C
-                # The look-up entries follow the log within a few seconds.
-                services.index_lookups()
-                if time.monotonic() >= due:
-                    size = services.log_size()
-                    latest = services.latest_checkpoint()
-                    if size != signed_size and (latest is None or latest.tree_size != size):
-                        services.make_checkpoint()
-                    signed_size = size
-                    due = time.monotonic() + every
-                time.sleep(min(every, _INDEX_EVERY))
+                size = services.log_size()
+                latest = services.latest_checkpoint()
+                if size != signed_size and (latest is None or latest.tree_size != size):
+                    services.make_checkpoint()
+                signed_size = size
+                time.sleep(every)
         cp = services.make_checkpoint() if new else services.latest_checkpoint()
         if cp is None:
             cp = services.make_checkpoint()
