@@ -402,6 +402,22 @@ def _read_tail(
     return _Tail(size, edge, bytes(row[1]), _latest_checkpoint_at(cursor))
 
 
+def _cursor(conn: BaseDatabaseWrapper, postgres: bool) -> Any:
+    """The driver's own cursor for the append, made once per database connection.
+
+    No wrapper per statement; on PostgreSQL one that binds on the server, so an event's
+    bytes travel as bytes and the statements can be prepared (Django's own cursors bind
+    on the client). Inside a transaction the connection is open already.
+    """
+    raw = conn.connection
+    kept = getattr(conn, "_safehold_audit_cursor", None)
+    if kept is not None and kept[0] is raw:
+        return kept[1]
+    cursor = psycopg.Cursor(raw) if postgres else raw.cursor()
+    conn._safehold_audit_cursor = (raw, cursor)  # type: ignore[attr-defined]  # our cache on the connection
+    return cursor
+
+
 def _appended() -> None:
     """A mark in the transaction's on-commit list: this transaction appended."""
 
@@ -443,12 +459,8 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
         # event).
         with transaction.atomic():
             return _append(pendings)
-    conn.ensure_connection()
     postgres = conn.vendor == "postgresql"
-    # The driver's own cursor: no wrapper per statement. On PostgreSQL one that binds
-    # on the server, so an event's bytes travel as bytes and the statement can be
-    # prepared (Django's own cursors bind on the client).
-    cursor = psycopg.Cursor(conn.connection) if postgres else conn.connection.cursor()
+    cursor = _cursor(conn, postgres)
     try:
         tail: _Tail | None = getattr(conn, "_safehold_audit_tail", None)
         # While other connections append too (several app servers, the consent
@@ -479,9 +491,8 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
             conn._safehold_audit_marked = conn.run_on_commit  # type: ignore[attr-defined]  # likewise
     except BaseException:
         conn._safehold_audit_tail = None  # type: ignore[attr-defined]  # our cache on the connection
+        conn._safehold_audit_cursor = None  # type: ignore[attr-defined]  # likewise
         raise
-    finally:
-        cursor.close()
     if _checkpoint_due(tail.checkpointed_at, now):
         root = merkle.CompactRange(new_tail.size, new_tail.edge).root()
         _checkpoint(new_tail.size, root, now)
