@@ -11,14 +11,15 @@ consecutive, verifiable tree.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
 from safehold.audit import merkle, services, triggers, verify
-from safehold.audit.events import EventType
-from safehold.audit.models import Checkpoint, Event
-from safehold.audit.services import Actor, record_event
+from safehold.audit.events import ActorKind, EventType, Purpose
+from safehold.audit.models import Checkpoint, Event, Node
+from safehold.audit.services import Actor, EventRecord, record_event
 from safehold.audit.verify import verify_log
 
 
@@ -163,6 +164,44 @@ def test_one_append_of_many_events_is_one_consecutive_log(count: int) -> None:
         leaf = bytes(Event.objects.get(seq=seq).leaf_hash)
         root = services.root_at(size)
         assert merkle.verify_inclusion(leaf, seq, size, proof, root)
+
+
+@pytest.mark.django_db
+def test_the_stored_bytes_leaves_and_nodes_are_those_of_the_returned_records(alice: Any) -> None:
+    """The append builds an event's bytes in one loop of its own: they must be the
+    record's canonical bytes, its leaf their hash, and the stored nodes the tree's."""
+    staff = Actor(ActorKind.STAFF, "7", "203.0.113.9", "req-1")
+    _append(3)
+    records = [
+        record_event(
+            EventType.PII_REVEALED,
+            actor=staff,
+            subject=alice,
+            purpose=Purpose.SUPPORT,
+            note="ticket 12",
+            detail={"field": "phone"},
+        ),
+        *services.record_events(
+            [(EventType.PROFILE_UPDATED, Actor.system(), alice, {"i": i}) for i in range(40)]
+        ),
+    ]
+    stored = {e.seq: e for e in Event.objects.filter(seq__gte=3)}
+    assert sorted(stored) == [r.seq for r in records] == list(range(3, 44))
+    for record in records:
+        event = stored[record.seq]
+        assert bytes(event.data) == record.to_bytes()
+        assert bytes(event.leaf_hash) == merkle.leaf_hash(record.to_bytes())
+        assert EventRecord.from_bytes(bytes(event.data)) == record
+        assert (event.event_type, event.subject_id) == (record.event_type, str(alice.pk))
+    assert services.open_sealed(records[0]) == {"ip": "203.0.113.9", "note": "ticket 12"}
+    leaves = [bytes(h) for h in Event.objects.order_by("seq").values_list("leaf_hash", flat=True)]
+    expected = merkle.MemoryNodes.from_leaves(leaves)
+    for level, index, value in Node.objects.values_list("level", "index", "hash"):
+        assert expected.get_nodes([(level, index)])[(level, index)] == bytes(value)
+    assert Node.objects.count() == sum(44 >> level for level in range(services.NODE_MIN_LEVEL, 7))
+    with pytest.raises(ValueError, match="tab or a newline"):
+        record_event(EventType.PROFILE_UPDATED, actor=Actor(ActorKind.STAFF, "a\tb", "", ""))
+    assert Event.objects.count() == 44
 
 
 @pytest.fixture

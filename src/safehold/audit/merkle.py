@@ -210,6 +210,32 @@ class CompactRange:
         hashes.append(h)
         self.size += 1 << level
 
+    def extend_storing(
+        self, leaves: Iterable[bytes], min_level: int
+    ) -> list[tuple[int, int, bytes]]:
+        """Add leaf hashes in order; return the perfect nodes they complete at
+        ``min_level`` and above, as (level, index, hash), in the order ``append`` gives."""
+        sha = _sha256
+        one = _NODE_PREFIX
+        hashes = self._hashes
+        pop = hashes.pop
+        push = hashes.append
+        size = self.size
+        nodes: list[tuple[int, int, bytes]] = []
+        for h in leaves:
+            index = size
+            level = 0
+            while index & 1:
+                h = sha(one + pop() + h).digest()
+                index >>= 1
+                level += 1
+                if level >= min_level:
+                    nodes.append((level, index, h))
+            push(h)
+            size += 1
+        self.size = size
+        return nodes
+
     def extend(self, leaves: Iterable[bytes]) -> None:
         """Add many leaf hashes in order (the fast path, without completed nodes)."""
         self.size, self._hashes = _absorb(self.size, self._hashes, leaves)

@@ -12,6 +12,7 @@ commit order: one log, no gaps, no forks.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -250,27 +251,6 @@ def _sealed_part(pending: _Pending) -> tuple[str, str]:
         return SYSTEM_SEAL_KEY, _seal(SYSTEM_SEAL_KEY, {"erased": "subject"})
 
 
-def _record(pending: _Pending, seq: int, occurred_at: str) -> EventRecord:
-    actor = pending.actor
-    sealed_key, sealed = _sealed_part(pending) if actor.ip or pending.note else ("", "")
-    subject = pending.subject
-    return _new_record(
-        (
-            seq,
-            occurred_at,
-            str(pending.event_type),
-            str(actor.kind),
-            actor.id,
-            str(subject.pk) if subject is not None else "",
-            pending.purpose,
-            actor.request_id,
-            _encode_detail(pending.detail) if pending.detail else "",
-            sealed_key,
-            sealed,
-        )
-    )
-
-
 class _Tail(NamedTuple):
     """The end of the log as this connection last wrote or read it."""
 
@@ -507,27 +487,50 @@ def _compute(
     pendings: Sequence[_Pending], tail: _Tail, now: datetime
 ) -> tuple[list[EventRecord], list[tuple[Any, ...]], list[tuple[int, int, bytes]], _Tail]:
     """The events' records and rows, the nodes they complete, and the log's new end
-    (whose ``checkpointed_at`` is ``now`` if a checkpoint is due)."""
-    compact = merkle.CompactRange(tail.size, tail.edge)
+    (whose ``checkpointed_at`` is ``now`` if a checkpoint is due).
+
+    One loop with everything at hand: it runs once per event of every audited change.
+    The bytes are ``EventRecord.to_bytes`` of the record (tests/audit/test_log.py).
+    """
+    occurred_at = now.isoformat(timespec="microseconds")
+    sha256 = hashlib.sha256
+    join = "\t".join
+    encode = _encode_detail
     records: list[EventRecord] = []
     event_rows: list[tuple[Any, ...]] = []
-    node_rows: list[tuple[int, int, bytes]] = []
-    occurred_at = now.isoformat(timespec="microseconds")
-    leaf_hash = merkle.leaf_hash
-    append = compact.append
-    leaf = tail.last_leaf
+    leaves: list[bytes] = []
+    seq = tail.size
     for pending in pendings:
-        seq = compact.size
-        record = _record(pending, seq, occurred_at)
-        data = record.to_bytes()
-        leaf = leaf_hash(data)
-        completed = append(leaf)
-        if len(completed) > NODE_MIN_LEVEL:
-            node_rows += completed[NODE_MIN_LEVEL:]
-        event_rows.append((seq, occurred_at, record[2], record[5], data, leaf))
-        records.append(record)
+        event_type, actor, subject, purpose, note, detail = pending
+        sealed_key, sealed = _sealed_part(pending) if actor.ip or note else ("", "")
+        type_text = str(event_type)
+        subject_id = str(subject.pk) if subject is not None else ""
+        fields = (
+            seq,
+            occurred_at,
+            type_text,
+            str(actor.kind),
+            actor.id,
+            subject_id,
+            purpose,
+            actor.request_id,
+            encode(detail) if detail else "",
+            sealed_key,
+            sealed,
+        )
+        text = join((FORMAT, str(seq), *fields[1:]))
+        if text.count("\t") != 11 or "\n" in text:
+            raise ValueError("an audit field may not hold a tab or a newline")
+        data = text.encode()
+        leaf = sha256(b"\x00" + data).digest()  # merkle.leaf_hash, inline
+        leaves.append(leaf)
+        event_rows.append((seq, occurred_at, type_text, subject_id, data, leaf))
+        records.append(_new_record(fields))
+        seq += 1
+    compact = merkle.CompactRange(tail.size, tail.edge)
+    node_rows = compact.extend_storing(leaves, NODE_MIN_LEVEL)
     checkpointed_at = now if _checkpoint_due(tail.checkpointed_at, now) else tail.checkpointed_at
-    new_tail = _Tail(compact.size, compact.hashes, leaf, checkpointed_at)
+    new_tail = _Tail(compact.size, compact.hashes, leaves[-1], checkpointed_at)
     return records, event_rows, node_rows, new_tail
 
 
