@@ -306,6 +306,23 @@ WHERE %s::int8 < 0
    OR EXISTS (SELECT 1 FROM audit_event WHERE seq = %s::int8 AND leaf_hash = %s::bytea)
 ON CONFLICT (seq) DO NOTHING
 """
+#: The first event and the completed nodes, when there is no other event to unnest
+#: (one event, or a group whose other events go in by COPY): one empty INSERT fewer.
+_POSTGRES_FIRST_NODES = f"""
+WITH f AS (
+    INSERT INTO audit_event ({_EVENT_COLUMNS})
+    SELECT %s::int8, %s::varchar, %s::varchar, %s::varchar, %s::bytea, %s::bytea
+    WHERE %s::int8 < 0
+       OR EXISTS (SELECT 1 FROM audit_event WHERE seq = %s::int8 AND leaf_hash = %s::bytea)
+    ON CONFLICT (seq) DO NOTHING
+    RETURNING 1
+), n AS (
+    INSERT INTO audit_node (level, "index", hash)
+    SELECT * FROM unnest(%s::int2[], %s::int8[], %s::bytea[])
+    WHERE EXISTS (SELECT 1 FROM f)
+)
+SELECT count(*) FROM f
+"""
 #: SQLite's write transaction is exclusive already; the same guard on the first event.
 _SQLITE_FIRST = (
     f"INSERT INTO audit_event ({_EVENT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ? "
@@ -555,13 +572,12 @@ def _write(
             cursor.execute(_POSTGRES_ONE, (*first, *guard), prepare=True)
             return cursor.rowcount == 1
         copy = len(rest) >= _COPY_MIN
-        params = [
-            *first,
-            *guard,
-            *_columns([] if copy else rest, 6),
-            *_columns(node_rows, 3),
-        ]
-        cursor.execute(_POSTGRES_APPEND, params, prepare=True)
+        if copy or not rest:
+            params = [*first, *guard, *_columns(node_rows, 3)]
+            cursor.execute(_POSTGRES_FIRST_NODES, params, prepare=True)
+        else:
+            params = [*first, *guard, *_columns(rest, 6), *_columns(node_rows, 3)]
+            cursor.execute(_POSTGRES_APPEND, params, prepare=True)
         if not cursor.fetchone()[0]:
             return False
         if copy:
