@@ -481,7 +481,8 @@ def _append(pendings: Sequence[_Pending]) -> list[EventRecord]:
             now = _now()  # after any wait: times do not go back along the log
         conn._safehold_audit_tail = new_tail  # type: ignore[attr-defined]  # our cache on the connection
         conn._safehold_audit_contended = contended  # type: ignore[attr-defined]  # likewise
-        if getattr(conn, "_safehold_audit_marked", None) is not conn.run_on_commit:
+        if postgres and getattr(conn, "_safehold_audit_marked", None) is not conn.run_on_commit:
+            # For the append lock (``_read_tail``); SQLite's one writer needs no mark.
             # Django replaces the list when a savepoint or the transaction ends, so
             # this marks each transaction (and what a savepoint leaves of it) once.
             conn.on_commit(_appended)
