@@ -297,7 +297,7 @@ SELECT count(*) FROM f
 """
 #: One event and no completed node, the usual single-event append: the same guard in
 #: a plain INSERT. The statement above, even with nothing to unnest, costs PostgreSQL
-#: about a quarter more than this one (its three INSERT nodes each open the table and
+#: about a fifth more than this one (its three INSERT nodes each open the table and
 #: its indexes).
 _POSTGRES_ONE = f"""
 INSERT INTO audit_event ({_EVENT_COLUMNS})
