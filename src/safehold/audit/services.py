@@ -296,9 +296,9 @@ WITH f AS (
 SELECT count(*) FROM f
 """
 #: One event and no completed node, the usual single-event append: the same guard in
-#: a plain INSERT. The statement above, even with nothing to unnest, costs PostgreSQL
-#: about a fifth more than this one (its three INSERT nodes each open the table and
-#: its indexes).
+#: a plain INSERT. The statement above, with nothing to unnest, took PostgreSQL about
+#: a fifth longer than this one (455 against 375 µs a transaction, bench/README.md):
+#: it still runs its other two INSERTs, empty.
 _POSTGRES_ONE = f"""
 INSERT INTO audit_event ({_EVENT_COLUMNS})
 SELECT %s::int8, %s::varchar, %s::varchar, %s::varchar, %s::bytea, %s::bytea
