@@ -296,9 +296,9 @@ WITH f AS (
 SELECT count(*) FROM f
 """
 #: One event and no completed node, the usual single-event append: the same guard in
-#: a plain INSERT. The statement above, with nothing to unnest, took PostgreSQL about
-#: a fifth longer than this one (455 against 375 µs a transaction, bench/README.md):
-#: it still runs its other two INSERTs, empty.
+#: a plain INSERT. The statement above, with nothing to unnest, still runs its other
+#: two INSERTs, empty: 457 to 464 µs a transaction against 424 to 427 for this one
+#: (bench/README.md).
 _POSTGRES_ONE = f"""
 INSERT INTO audit_event ({_EVENT_COLUMNS})
 SELECT %s::int8, %s::varchar, %s::varchar, %s::varchar, %s::bytea, %s::bytea
