@@ -270,59 +270,38 @@ _COPY_TYPES = ("int8", "varchar", "varchar", "varchar", "bytea", "bytea")
 _APPEND_LOCK = 0x5AFE_A0D1_0000_0001
 _EVENT_COLUMNS = "seq, occurred_at, event_type, subject_id, data, leaf_hash"
 
-#: The whole PostgreSQL append in one statement of fixed shape (prepared once per
-#: connection). The first event goes in only if the event before it is the one this
-#: connection believes ends the log (same seq, same leaf hash), and only if its own
-#: seq is free, waiting for any transaction that holds it; the other events and the
-#: completed nodes go in only if the first did. The count says which.
-_POSTGRES_APPEND = f"""
-WITH f AS (
-    INSERT INTO audit_event ({_EVENT_COLUMNS})
-    SELECT %s::int8, %s::varchar, %s::varchar, %s::varchar, %s::bytea, %s::bytea
-    WHERE %s::int8 < 0
-       OR EXISTS (SELECT 1 FROM audit_event WHERE seq = %s::int8 AND leaf_hash = %s::bytea)
-    ON CONFLICT (seq) DO NOTHING
-    RETURNING 1
-), r AS (
-    INSERT INTO audit_event ({_EVENT_COLUMNS})
-    SELECT * FROM unnest(%s::int8[], %s::varchar[], %s::varchar[], %s::varchar[],
-                         %s::bytea[], %s::bytea[])
-    WHERE EXISTS (SELECT 1 FROM f)
-), n AS (
-    INSERT INTO audit_node (level, "index", hash)
-    SELECT * FROM unnest(%s::int2[], %s::int8[], %s::bytea[])
-    WHERE EXISTS (SELECT 1 FROM f)
-)
-SELECT count(*) FROM f
-"""
-#: One event and no completed node, the usual single-event append: the same guard in
-#: a plain INSERT. The statement above, with nothing to unnest, still runs its other
-#: two INSERTs, empty: 457 to 464 µs a transaction against 424 to 427 for this one
-#: (bench/README.md).
-_POSTGRES_ONE = f"""
+#: The first event of a PostgreSQL append: it goes in only if the event before it is
+#: the one this connection believes ends the log (same seq, same leaf hash), and only
+#: if its own seq is free, waiting for any transaction that holds it.
+_POSTGRES_FIRST = f"""
 INSERT INTO audit_event ({_EVENT_COLUMNS})
 SELECT %s::int8, %s::varchar, %s::varchar, %s::varchar, %s::bytea, %s::bytea
 WHERE %s::int8 < 0
    OR EXISTS (SELECT 1 FROM audit_event WHERE seq = %s::int8 AND leaf_hash = %s::bytea)
-ON CONFLICT (seq) DO NOTHING
-"""
+ON CONFLICT (seq) DO NOTHING"""
+_POSTGRES_OTHERS = f"""
+INSERT INTO audit_event ({_EVENT_COLUMNS})
+SELECT * FROM unnest(%s::int8[], %s::varchar[], %s::varchar[], %s::varchar[],
+                     %s::bytea[], %s::bytea[])
+WHERE EXISTS (SELECT 1 FROM f)"""
+_POSTGRES_NODES = """
+INSERT INTO audit_node (level, "index", hash)
+SELECT * FROM unnest(%s::int2[], %s::int8[], %s::bytea[])
+WHERE EXISTS (SELECT 1 FROM f)"""
+#: The whole append in one statement of fixed shape (prepared once per connection):
+#: the other events and the completed nodes go in only if the first did; the count
+#: says whether it did.
+_POSTGRES_APPEND = f"""
+WITH f AS ({_POSTGRES_FIRST} RETURNING 1),
+     r AS ({_POSTGRES_OTHERS}),
+     n AS ({_POSTGRES_NODES})
+SELECT count(*) FROM f"""
 #: The first event and the completed nodes, when there is no other event to unnest
 #: (one event, or a group whose other events go in by COPY): one empty INSERT fewer.
 _POSTGRES_FIRST_NODES = f"""
-WITH f AS (
-    INSERT INTO audit_event ({_EVENT_COLUMNS})
-    SELECT %s::int8, %s::varchar, %s::varchar, %s::varchar, %s::bytea, %s::bytea
-    WHERE %s::int8 < 0
-       OR EXISTS (SELECT 1 FROM audit_event WHERE seq = %s::int8 AND leaf_hash = %s::bytea)
-    ON CONFLICT (seq) DO NOTHING
-    RETURNING 1
-), n AS (
-    INSERT INTO audit_node (level, "index", hash)
-    SELECT * FROM unnest(%s::int2[], %s::int8[], %s::bytea[])
-    WHERE EXISTS (SELECT 1 FROM f)
-)
-SELECT count(*) FROM f
-"""
+WITH f AS ({_POSTGRES_FIRST} RETURNING 1),
+     n AS ({_POSTGRES_NODES})
+SELECT count(*) FROM f"""
 #: SQLite's write transaction is exclusive already; the same guard on the first event.
 _SQLITE_FIRST = (
     f"INSERT INTO audit_event ({_EVENT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ? "
@@ -570,7 +549,10 @@ def _write(
     guard = (tail.size - 1, tail.size - 1, tail.last_leaf)
     if postgres:
         if not rest and not node_rows:
-            cursor.execute(_POSTGRES_ONE, (*first, *guard), prepare=True)
+            # The usual single-event append: the first event's INSERT alone. The whole
+            # statement, with nothing to unnest, still runs its other two INSERTs,
+            # empty: 457 to 464 µs a transaction against 424 to 427 (bench/README.md).
+            cursor.execute(_POSTGRES_FIRST, (*first, *guard), prepare=True)
             return cursor.rowcount == 1
         copy = len(rest) >= _COPY_MIN
         if copy or not rest:
