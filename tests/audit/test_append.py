@@ -199,9 +199,19 @@ def test_the_stored_bytes_leaves_and_nodes_are_those_of_the_returned_records(ali
     for level, index, value in Node.objects.values_list("level", "index", "hash"):
         assert expected.get_nodes([(level, index)])[(level, index)] == bytes(value)
     assert Node.objects.count() == sum(44 >> level for level in range(services.NODE_MIN_LEVEL, 7))
+    # The connection's remembered end is the batch's last event, so the next append's
+    # guard holds at once (a wrong end would only show as a miss and a re-read).
+    tail = connection._safehold_audit_tail  # type: ignore[attr-defined]  # the cache under test
+    assert (tail.size, tail.last_leaf) == (44, bytes(stored[43].leaf_hash))
+    assert (
+        tail.edge
+        == merkle.CompactRange.from_nodes(44, merkle.MemoryNodes.from_leaves(leaves)).hashes
+    )
+    _append(1, start=44)
+    assert not connection._safehold_audit_contended  # type: ignore[attr-defined]  # likewise
     with pytest.raises(ValueError, match="tab or a newline"):
         record_event(EventType.PROFILE_UPDATED, actor=Actor(ActorKind.STAFF, "a\tb", "", ""))
-    assert Event.objects.count() == 44
+    assert Event.objects.count() == 45
 
 
 @pytest.fixture

@@ -465,6 +465,25 @@ def test_append_returns_exactly_the_nodes_it_completes() -> None:
     assert seen == _all_perfect_nodes(ENTRIES)
 
 
+@pytest.mark.parametrize("min_level", [1, 2, 4])
+def test_extend_storing_reports_what_repeated_appends_complete(min_level: int) -> None:
+    """The append path's one-pass tree update: same nodes, same order, same edge."""
+    for start in range(0, 20):
+        for count in (1, 2, 3, 7, 16, 17):
+            one_by_one = CompactRange.from_nodes(start, MemoryNodes.from_leaves(LEAVES[:start]))
+            at_once = one_by_one.copy()
+            expected = [
+                node
+                for leaf in LEAVES[start : start + count]
+                for node in one_by_one.append(leaf)
+                if node[0] >= min_level
+            ]
+            assert at_once.extend_storing(LEAVES[start : start + count], min_level) == expected
+            assert (at_once.size, at_once.hashes) == (one_by_one.size, one_by_one.hashes)
+    with pytest.raises(ValueError, match="from level 1"):
+        CompactRange().extend_storing(LEAVES[:2], 0)
+
+
 def test_from_leaves_stores_exactly_the_perfect_nodes(store: MemoryNodes) -> None:
     assert store.nodes == _all_perfect_nodes(ENTRIES)
     assert len(store.nodes) == 2 * MAX_SIZE - MAX_SIZE.bit_count()

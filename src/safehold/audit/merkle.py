@@ -214,7 +214,10 @@ class CompactRange:
         self, leaves: Iterable[bytes], min_level: int
     ) -> list[tuple[int, int, bytes]]:
         """Add leaf hashes in order; return the perfect nodes they complete at
-        ``min_level`` and above, as (level, index, hash), in the order ``append`` gives."""
+        ``min_level`` (at least 1: the leaves are the caller's) and above, as (level,
+        index, hash), in the order ``append`` gives."""
+        if min_level < 1:
+            raise ValueError("extend_storing reports nodes from level 1 up")
         sha = _sha256
         one = _NODE_PREFIX
         hashes = self._hashes

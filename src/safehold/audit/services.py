@@ -386,6 +386,11 @@ def _cursor(conn: BaseDatabaseWrapper, postgres: bool) -> Any:
     on the client). Inside a transaction the connection is open already.
     """
     raw = conn.connection
+    if raw is None:  # closed inside the transaction: Django's own error says so
+        conn.ensure_connection()
+        raw = conn.connection
+    # The pair keeps the raw connection it was made on alive, so after a reconnect the
+    # new one can never be that same object: compare by identity, not by id().
     kept = getattr(conn, "_safehold_audit_cursor", None)
     if kept is not None and kept[0] is raw:
         return kept[1]
