@@ -492,7 +492,7 @@ def _compute(
     (whose ``checkpointed_at`` is ``now`` if a checkpoint is due).
 
     One loop with everything at hand: it runs once per event of every audited change.
-    The bytes are ``EventRecord.to_bytes`` of the record (tests/audit/test_log.py).
+    The bytes are ``EventRecord.to_bytes`` of the record (tests/audit/test_append.py).
     """
     occurred_at = now.isoformat(timespec="microseconds")
     sha256 = hashlib.sha256
