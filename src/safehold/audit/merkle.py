@@ -165,21 +165,7 @@ class CompactRange:
         closes, bottom-up: appending leaf 3 yields levels 0, 1 and 2. Storing every returned
         node is exactly what ``root_at`` and the proof functions later read.
         """
-        sha = _sha256
-        one = _NODE_PREFIX
-        hashes = self._hashes
-        index = self.size
-        h = leaf
-        level = 0
-        completed = [(0, index, leaf)]
-        while index & 1:
-            h = sha(one + hashes.pop() + h).digest()
-            index >>= 1
-            level += 1
-            completed.append((level, index, h))
-        hashes.append(h)
-        self.size += 1
-        return completed
+        return [(0, self.size, leaf), *self.extend_storing((leaf,), 1)]
 
     def append_fast(self, leaf: bytes) -> None:
         """Add a leaf hash without reporting the completed nodes (for verification)."""

@@ -12,7 +12,6 @@ commit order: one log, no gaps, no forks.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -110,11 +109,7 @@ class EventRecord(NamedTuple):
     sealed: str  # base64
 
     def to_bytes(self) -> bytes:
-        # The fields in order after the version, seq as decimal: FORMAT, seq, occurred_at, ...
-        text = "\t".join((FORMAT, str(self[0]), *self[1:]))
-        if text.count("\t") != 11 or "\n" in text:
-            raise ValueError("an audit field may not hold a tab or a newline")
-        return text.encode()
+        return _canonical(self)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> EventRecord:
@@ -156,6 +151,15 @@ class EventRecord(NamedTuple):
     @property
     def when(self) -> datetime:
         return datetime.fromisoformat(self.occurred_at)
+
+
+def _canonical(fields: Sequence[Any]) -> bytes:
+    """An event's bytes from its fields in ``EventRecord`` order: the version, then the
+    fields (seq as decimal), tab-separated UTF-8."""
+    text = "\t".join((FORMAT, str(fields[0]), *fields[1:]))
+    if text.count("\t") != 11 or "\n" in text:
+        raise ValueError("an audit field may not hold a tab or a newline")
+    return text.encode()
 
 
 #: Builds an EventRecord from a tuple of its fields in order, without the keyword
@@ -492,11 +496,10 @@ def _compute(
     (whose ``checkpointed_at`` is ``now`` if a checkpoint is due).
 
     One loop with everything at hand: it runs once per event of every audited change.
-    The bytes are ``EventRecord.to_bytes`` of the record (tests/audit/test_append.py).
+    The bytes are those of ``EventRecord.to_bytes`` (tests/audit/test_append.py).
     """
     occurred_at = now.isoformat(timespec="microseconds")
-    sha256 = hashlib.sha256
-    join = "\t".join
+    leaf_hash = merkle.leaf_hash
     encode = _encode_detail
     records: list[EventRecord] = []
     event_rows: list[tuple[Any, ...]] = []
@@ -520,11 +523,8 @@ def _compute(
             sealed_key,
             sealed,
         )
-        text = join((FORMAT, str(seq), *fields[1:]))
-        if text.count("\t") != 11 or "\n" in text:
-            raise ValueError("an audit field may not hold a tab or a newline")
-        data = text.encode()
-        leaf = sha256(b"\x00" + data).digest()  # merkle.leaf_hash, inline
+        data = _canonical(fields)
+        leaf = leaf_hash(data)
         leaves.append(leaf)
         event_rows.append((seq, occurred_at, type_text, subject_id, data, leaf))
         records.append(_new_record(fields))
